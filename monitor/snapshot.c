@@ -1,0 +1,73 @@
+/*
+ * snapshot.c: the reference-counted, immutable cluster snapshot. Monitors
+ * create one per tick (monitor_publish); workers, routers and the admin
+ * socket read it and drop their reference when a newer one arrives.
+ */
+#include "monitor/snapshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+cluster_snapshot *snapshot_new(size_t nservers)
+{
+    cluster_snapshot *s = calloc(1, sizeof(*s) + nservers * sizeof(s->servers[0]));
+    if (!s)
+        return NULL;
+    atomic_init(&s->refs, 1);
+    s->master = -1;
+    s->nservers = nservers;
+    for (size_t i = 0; i < nservers; i++)
+        s->servers[i].replicates_from = -1;
+    return s;
+}
+
+cluster_snapshot *snapshot_ref(cluster_snapshot *s)
+{
+    if (s)
+        atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    return s;
+}
+
+void snapshot_unref(cluster_snapshot *s)
+{
+    if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+        free(s);
+}
+
+const snap_server *snapshot_find(const cluster_snapshot *s, const struct ferry_server *srv)
+{
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < s->nservers; i++)
+        if (s->servers[i].srv == srv)
+            return &s->servers[i];
+    return NULL;
+}
+
+static const struct {
+    uint32_t bit;
+    const char *name;
+} STATE_NAMES[] = {
+    {SRV_MAINT, "Maintenance"}, {SRV_DRAINING, "Draining"}, {SRV_MASTER, "Master"},
+    {SRV_SLAVE, "Slave"},       {SRV_SYNCED, "Synced"},     {SRV_DONOR, "Donor"},
+    {SRV_JOINING, "Joining"},   {SRV_RUNNING, "Running"},
+};
+
+void snapshot_state_text(uint32_t state, char *out, size_t outlen)
+{
+    size_t used = 0;
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(STATE_NAMES) / sizeof(STATE_NAMES[0]); i++) {
+        if (!(state & STATE_NAMES[i].bit))
+            continue;
+        int n = snprintf(out + used, outlen - used, "%s%s", used ? ", " : "", STATE_NAMES[i].name);
+        if (n < 0 || (size_t)n >= outlen - used)
+            return;
+        used += (size_t)n;
+    }
+    if (!(state & SRV_RUNNING))
+        snprintf(out + used, outlen - used, "%sDown", used ? ", " : "");
+}

@@ -1,0 +1,67 @@
+/*
+ * snapshot.h: the published view of a cluster. A monitor builds a new
+ * snapshot after every tick and hands it to every worker; a snapshot is never
+ * changed after that, so workers and the admin socket read it without locks.
+ * Reference counted: the last unref frees it.
+ */
+#ifndef FERRY_MONITOR_SNAPSHOT_H
+#define FERRY_MONITOR_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ferry_server;
+
+/* Server state bits. */
+#define SRV_RUNNING  (1u << 0) /* reachable, monitor user logged in */
+#define SRV_MASTER   (1u << 1)
+#define SRV_SLAVE    (1u << 2)
+#define SRV_SYNCED   (1u << 3) /* Galera: usable member of the primary component */
+#define SRV_DONOR    (1u << 4)
+#define SRV_JOINING  (1u << 5) /* Galera: joining or joined, not yet synced */
+#define SRV_MAINT    (1u << 6) /* set by an operator */
+#define SRV_DRAINING (1u << 7) /* set by an operator: no new sessions */
+
+#define SNAP_GTID_MAX 1024
+
+typedef struct snap_server {
+    struct ferry_server *srv;
+    uint32_t state;
+    uint32_t server_id;
+    bool read_only;
+    char version[64];
+    char gtid_current_pos[SNAP_GTID_MAX];
+    char gtid_binlog_pos[SNAP_GTID_MAX];
+    /* Galera (galeramon only) */
+    int wsrep_local_state;
+    char wsrep_state_comment[32];
+    char cluster_uuid[40];
+    int cluster_size;
+    int local_index;
+    /* Replication (mariadbmon): the monitored server this one replicates from, or -1. */
+    int replicates_from;
+    char last_error[256]; /* why the server is Down, or "" */
+} snap_server;
+
+typedef struct cluster_snapshot {
+    atomic_int refs;
+    uint64_t seq;     /* increases with every tick */
+    int64_t taken_ms; /* CLOCK_REALTIME, milliseconds */
+    int monitor_index;
+    const char *monitor;
+    int master; /* index into servers, or -1 */
+    size_t nservers;
+    snap_server servers[];
+} cluster_snapshot;
+
+cluster_snapshot *snapshot_new(size_t nservers);
+cluster_snapshot *snapshot_ref(cluster_snapshot *s);
+void snapshot_unref(cluster_snapshot *s);
+/* The entry for srv, or NULL if the monitor does not watch it. */
+const snap_server *snapshot_find(const cluster_snapshot *s, const struct ferry_server *srv);
+/* "Master, Running" style text for logs and the admin socket. */
+void snapshot_state_text(uint32_t state, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * log.c: ferryd's log writer. Every line is formatted whole and written with
+ * one write(2), so lines from different threads never interleave.
+ */
+#include "server/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const LEVEL_NAMES[] = {"error", "warning", "notice", "info", "debug"};
+
+static struct {
+    pthread_mutex_t lock;
+    int fd;
+    char path[4096];
+    log_level level;
+} g_log = {PTHREAD_MUTEX_INITIALIZER, STDERR_FILENO, "-", LOG_LVL_NOTICE};
+
+static int open_path(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return STDERR_FILENO;
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+}
+
+int log_open(const char *path, log_level level)
+{
+    int fd = open_path(path);
+    if (fd < 0)
+        return -1;
+    pthread_mutex_lock(&g_log.lock);
+    if (g_log.fd != STDERR_FILENO)
+        close(g_log.fd);
+    g_log.fd = fd;
+    g_log.level = level;
+    snprintf(g_log.path, sizeof(g_log.path), "%s", path);
+    pthread_mutex_unlock(&g_log.lock);
+    return 0;
+}
+
+int log_reopen(void)
+{
+    char path[sizeof(g_log.path)];
+    pthread_mutex_lock(&g_log.lock);
+    memcpy(path, g_log.path, sizeof(path));
+    pthread_mutex_unlock(&g_log.lock);
+    return log_open(path, g_log.level);
+}
+
+void log_close(void)
+{
+    pthread_mutex_lock(&g_log.lock);
+    if (g_log.fd != STDERR_FILENO)
+        close(g_log.fd);
+    g_log.fd = STDERR_FILENO;
+    pthread_mutex_unlock(&g_log.lock);
+}
+
+int log_level_parse(const char *name)
+{
+    for (size_t i = 0; i < sizeof(LEVEL_NAMES) / sizeof(LEVEL_NAMES[0]); i++)
+        if (strcmp(name, LEVEL_NAMES[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool log_enabled(log_level level)
+{
+    return level <= g_log.level;
+}
+
+void log_msg(log_level level, const char *fmt, ...)
+{
+    if (!log_enabled(level))
+        return;
+    char line[4096];
+    struct timeval tv;
+    struct tm tm;
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    size_t n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+    n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ %-7s ", (long)(tv.tv_usec / 1000),
+                          LEVEL_NAMES[level]);
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    va_end(ap);
+    n = (m < 0) ? n : (n + (size_t)m < sizeof(line) - 1 ? n + (size_t)m : sizeof(line) - 2);
+    line[n++] = '\n';
+    int saved = errno;
+    pthread_mutex_lock(&g_log.lock);
+    ssize_t w = write(g_log.fd, line, n);
+    pthread_mutex_unlock(&g_log.lock);
+    (void)w;
+    errno = saved;
+}
