@@ -63,7 +63,8 @@ static void put_auth(proto_buf *out, enum auth_form form, const uint8_t *data, s
     case AUTH_LENENC:
         proto_put_lenenc_str(out, data, len);
         break;
-    case AUTH_LEN8:
+    case AUTH_LEN8: /* at most 255 bytes fit */
+        len = len > UINT8_MAX ? UINT8_MAX : len;
         proto_put_u8(out, (uint8_t)len);
         proto_put_bytes(out, data, len);
         break;

@@ -295,9 +295,8 @@ static void on_login(backend *b, const uint8_t *err, size_t err_len)
     if (err) {
         proto_err e;
         if (proto_err_parse(err, err_len, &e) == PROTO_OK)
-            log_warning("session %llu: login to '%s' failed: %d %.*s",
-                        (unsigned long long)r->s->id, backend_server(b)->name, e.code,
-                        (int)e.msg_len, e.msg);
+            log_warning("session %llu: login to '%s' failed: %d %.*s", (unsigned long long)r->s->id,
+                        backend_server(b)->name, e.code, (int)e.msg_len, e.msg);
         session_login_done(r->s, err, err_len);
         return;
     }

@@ -19,9 +19,9 @@ typedef enum cfg_type {
     CFG_STRING,
     CFG_INT,
     CFG_BOOL,
-    CFG_STRLIST, /* an array of strings: [ "a", "b" ] */
-    CFG_ENUM,    /* a string, one of choices */
-    CFG_GROUP,   /* a nested group with its own parameter table (sub) */
+    CFG_STRLIST,  /* an array of strings: [ "a", "b" ] */
+    CFG_ENUM,     /* a string, one of choices */
+    CFG_GROUP,    /* a nested group with its own parameter table (sub) */
     CFG_AUTO_INT, /* the string "auto" (num = 0) or an integer in min..max; str holds the text */
 } cfg_type;
 
@@ -30,20 +30,20 @@ typedef struct cfg_param {
     cfg_type type;
     const char *def; /* default as text (NULL: none); documents itself in the README */
     bool required;
-    int64_t min, max;                /* CFG_INT bounds (both 0: unbounded) */
-    const char *const *choices;      /* CFG_ENUM: NULL-terminated */
-    const struct cfg_param *sub;     /* CFG_GROUP: NULL-terminated by name == NULL */
-    const char *help;                /* one line for the README and --help-config */
+    int64_t min, max;            /* CFG_INT, CFG_AUTO_INT bounds (both 0: unbounded) */
+    const char *const *choices;  /* CFG_ENUM: NULL-terminated */
+    const struct cfg_param *sub; /* CFG_GROUP: NULL-terminated by name == NULL */
+    const char *help;            /* one line for the README and --help-config */
 } cfg_param;
 
 typedef struct cfg_object cfg_object;
 
 typedef struct cfg_value {
-    bool set;     /* given in the file (false: default applies) */
-    char *str;    /* CFG_STRING, CFG_ENUM */
-    int64_t num;  /* CFG_INT */
-    bool flag;    /* CFG_BOOL */
-    char **list;  /* CFG_STRLIST */
+    bool set;    /* given in the file (false: default applies) */
+    char *str;   /* CFG_STRING, CFG_ENUM */
+    int64_t num; /* CFG_INT */
+    bool flag;   /* CFG_BOOL */
+    char **list; /* CFG_STRLIST */
     size_t nlist;
     cfg_object *group; /* CFG_GROUP (NULL when not given) */
 } cfg_value;

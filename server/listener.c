@@ -70,19 +70,18 @@ static int bind_one(listener *l, struct event_base *base, char *err, size_t errl
                  gai_strerror(rc));
         return -1;
     }
-    l->evl = evconnlistener_new_bind(base, on_accept, l,
-                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-                                         LEV_OPT_CLOSE_ON_EXEC,
-                                     1024, res->ai_addr, (int)res->ai_addrlen);
+    l->evl = evconnlistener_new_bind(
+        base, on_accept, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 1024,
+        res->ai_addr, (int)res->ai_addrlen);
     freeaddrinfo(res);
     if (!l->evl) {
-        snprintf(err, errlen, "listener '%s': cannot listen on %s:%s: %s", l->name, address,
-                 port, strerror(errno));
+        snprintf(err, errlen, "listener '%s': cannot listen on %s:%s: %s", l->name, address, port,
+                 strerror(errno));
         return -1;
     }
     evconnlistener_set_error_cb(l->evl, on_accept_error);
-    log_notice("listener '%s' (service '%s') listening on %s:%s%s", l->name, l->svc->name,
-               address, port, l->tls ? (l->tls_required ? " (TLS required)" : " (TLS)") : "");
+    log_notice("listener '%s' (service '%s') listening on %s:%s%s", l->name, l->svc->name, address,
+               port, l->tls ? (l->tls_required ? " (TLS required)" : " (TLS)") : "");
     return 0;
 }
 

@@ -17,7 +17,7 @@ typedef struct listener {
     const char *name;
     const cfg_object *cfg;
     struct service *svc;
-    SSL_CTX *tls;     /* NULL: plaintext only */
+    SSL_CTX *tls;      /* NULL: plaintext only */
     bool tls_required; /* refuse logins that did not upgrade */
     struct evconnlistener *evl;
 } listener;

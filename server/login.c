@@ -22,12 +22,12 @@
     (CLIENT_FOUND_ROWS | CLIENT_LONG_FLAG | CLIENT_CONNECT_WITH_DB | CLIENT_NO_SCHEMA |            \
      CLIENT_COMPRESS | CLIENT_ODBC | CLIENT_LOCAL_FILES | CLIENT_IGNORE_SPACE |                    \
      CLIENT_PROTOCOL_41 | CLIENT_INTERACTIVE | CLIENT_IGNORE_SIGPIPE | CLIENT_TRANSACTIONS |       \
-     CLIENT_RESERVED | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_STATEMENTS |                        \
-     CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS |  \
-     CLIENT_PLUGIN_AUTH_LENENC_DATA | CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS |                        \
-     CLIENT_SESSION_TRACK | CLIENT_DEPRECATE_EOF | CLIENT_REMEMBER_OPTIONS |                       \
-     MARIADB_CLIENT_PROGRESS | MARIADB_CLIENT_STMT_BULK_OPERATIONS |                               \
-     MARIADB_CLIENT_EXTENDED_METADATA | MARIADB_CLIENT_CACHE_METADATA)
+     CLIENT_RESERVED | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | \
+     CLIENT_PS_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS |                         \
+     CLIENT_PLUGIN_AUTH_LENENC_DATA | CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS | CLIENT_SESSION_TRACK | \
+     CLIENT_DEPRECATE_EOF | CLIENT_REMEMBER_OPTIONS | MARIADB_CLIENT_PROGRESS |                    \
+     MARIADB_CLIENT_STMT_BULK_OPERATIONS | MARIADB_CLIENT_EXTENDED_METADATA |                      \
+     MARIADB_CLIENT_CACHE_METADATA)
 
 #define LOGIN_MAX_PACKET (64 * 1024)
 #define LOGIN_TIMEOUT_S  10
@@ -39,7 +39,8 @@ static const char *session_version(session *s, char *buf, size_t len)
     users_table *t = users_get(s->svc->users);
     const char *v = t->version[0] ? t->version : DEFAULT_VERSION;
     /* MariaDB's prefix, which old MySQL clients need. */
-    snprintf(buf, len, "%s%s", strncmp(v, "5.5.5-", 6) == 0 ? "" : "5.5.5-", v);
+    int room = (int)len - 7;
+    snprintf(buf, len, "%s%.*s", strncmp(v, "5.5.5-", 6) == 0 ? "" : "5.5.5-", room, v);
     users_unref(t);
     return buf;
 }
@@ -116,15 +117,15 @@ static void users_reloaded(worker *w, void *arg);
 
 static void check_login(session *s)
 {
-    const char *why = verify(s, s->creds.user, s->reply, s->reply_len, s->creds.sha1_pw,
-                             &s->creds.has_password);
+    const char *why =
+        verify(s, s->creds.user, s->reply, s->reply_len, s->creds.sha1_pw, &s->creds.has_password);
     if (why && !s->retried_login) {
         /* Maybe the account is new or its password changed: reload and retry once. */
         s->retried_login = true;
         s->users_pending = true;
         s->state = SESS_USERS_WAIT;
-        users_refresh(s->svc->users, cfg_int(s->svc->cfg, "users_refresh_ms"), s->w,
-                      users_reloaded, s);
+        users_refresh(s->svc->users, cfg_int(s->svc->cfg, "users_refresh_ms"), s->w, users_reloaded,
+                      s);
         return;
     }
     if (why) {
@@ -274,8 +275,8 @@ int login_change_user(session *s, const uint8_t *payload, size_t len, proto_buf 
     const char *why = verify(s, c.user, c.auth, c.auth_len, sha1_pw, &has_password);
     if (why) {
         char msg[PROTO_NAME_MAX + 128];
-        snprintf(msg, sizeof(msg), "Access denied for user '%s'@'%s' (using password: %s)",
-                 c.user, s->client_ip, c.auth_len ? "YES" : "NO");
+        snprintf(msg, sizeof(msg), "Access denied for user '%s'@'%s' (using password: %s)", c.user,
+                 s->client_ip, c.auth_len ? "YES" : "NO");
         proto_err_write(err, ER_ACCESS_DENIED_ERROR, "28000", msg);
         log_warning("COM_CHANGE_USER to '%s' from %s failed: %s", c.user, s->client_ip, why);
         return -1;

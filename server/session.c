@@ -101,10 +101,10 @@ void session_start_tls(session *s)
 {
     SSL *ssl = SSL_new(s->lst->tls);
     struct bufferevent *under = s->client;
-    struct bufferevent *bev = ssl ? bufferevent_openssl_filter_new(
-                                        worker_base(s->w), under, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                        BEV_OPT_CLOSE_ON_FREE)
-                                  : NULL;
+    struct bufferevent *bev =
+        ssl ? bufferevent_openssl_filter_new(worker_base(s->w), under, ssl,
+                                             BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)
+            : NULL;
     if (!bev) {
         SSL_free(ssl);
         session_close(s, "cannot start TLS");

@@ -29,11 +29,11 @@ struct service;
 #define FLOW_LOW_WATER  (256 * 1024)  /* resume below this */
 
 typedef enum session_state {
-    SESS_GREETED,    /* waiting for the handshake response (or SSL_REQUEST) */
+    SESS_GREETED,     /* waiting for the handshake response (or SSL_REQUEST) */
     SESS_AUTH_SWITCH, /* asked the client to switch to mysql_native_password */
-    SESS_USERS_WAIT, /* waiting for the account table to reload */
-    SESS_LOGIN,      /* authenticated; the router is connecting backends */
-    SESS_ROUTING,    /* logged in: the router owns the traffic */
+    SESS_USERS_WAIT,  /* waiting for the account table to reload */
+    SESS_LOGIN,       /* authenticated; the router is connecting backends */
+    SESS_ROUTING,     /* logged in: the router owns the traffic */
 } session_state;
 
 /* Who the client is, as the backends must see it. */
@@ -59,8 +59,8 @@ typedef struct session {
     int client_port;
     session_state state;
     uint8_t scramble[PROTO_SCRAMBLE_LEN];
-    uint64_t server_caps; /* offered in Ferry's greeting */
-    uint8_t seq;          /* next sequence number towards the client during login */
+    uint64_t server_caps;          /* offered in Ferry's greeting */
+    uint8_t seq;                   /* next sequence number towards the client during login */
     uint8_t reply[PROTO_AUTH_MAX]; /* the client's scramble answer, kept for a retry */
     size_t reply_len;
     session_creds creds;
@@ -69,7 +69,7 @@ typedef struct session {
     bool closing;        /* flushing a final packet; then freed */
     bool closed;         /* client gone; freed when no callback is pending */
     bool router_started; /* session_end is owed */
-    bool users_pending; /* a users_refresh callback will arrive */
+    bool users_pending;  /* a users_refresh callback will arrive */
     bool retried_login;
     void *router_data;
     TAILQ_ENTRY(session) link;

@@ -38,8 +38,7 @@ static int load_files(SSL_CTX *ctx, const cfg_object *tls, char *err, size_t err
     return 0;
 }
 
-static SSL_CTX *make_ctx(const SSL_METHOD *method, const cfg_object *tls, char *err,
-                         size_t errlen)
+static SSL_CTX *make_ctx(const SSL_METHOD *method, const cfg_object *tls, char *err, size_t errlen)
 {
     SSL_CTX *ctx = SSL_CTX_new(method);
     if (!ctx) {

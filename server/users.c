@@ -23,7 +23,7 @@
 
 #define USERS_TIMEOUT_S 3
 #define USERS_QUERY                                                                                \
-    "SELECT User, Host, Password, plugin, authentication_string FROM mysql.user "                 \
+    "SELECT User, Host, Password, plugin, authentication_string FROM mysql.user "                  \
     "WHERE is_role = 'N'"
 
 typedef struct users_waiter {
@@ -237,8 +237,7 @@ static users_table *load_from(users_cache *c, ferry_server *srv, char *err, size
     mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &tmo);
     users_table *t = NULL;
     if (mysql_real_connect(db, srv->address, cfg_str(c->svc->cfg, "user"),
-                           cfg_str(c->svc->cfg, "password"), NULL, (unsigned)srv->port, NULL,
-                           0) &&
+                           cfg_str(c->svc->cfg, "password"), NULL, (unsigned)srv->port, NULL, 0) &&
         (t = query_table(db)))
         query_version(db, t);
     else

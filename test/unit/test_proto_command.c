@@ -27,8 +27,7 @@ static const uint8_t DUMP_BINLOG_TOOL[] = {
     0x12, 0x04, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 'g', 'a', 'l',
     'e',  'r',  'a',  '-',  'b',  'i',  'n',  '.',  '0',  '0',  '0',  '0', '0', '2'};
 
-/* Runs parse on every proper prefix (in an exactly-sized copy) and expects PROTO_BAD up to ok_from.
- */
+/* Parses every proper prefix (in an exact-size copy): PROTO_BAD below ok_from, else PROTO_OK. */
 #define CHECK_PREFIXES(parse, p, len, out, ok_from)                                                \
     do {                                                                                           \
         for (size_t i_ = 0; i_ < (len); i_++) {                                                    \

@@ -460,6 +460,14 @@ static void test_change_user_forms(void **state)
     assert_non_null(out.attrs);
     assert_int_equal(out.attrs_len, 0);
 
+    /* a 1-byte length holds at most 255 bytes of auth data */
+    proto_buf_reset(&b);
+    memset(in.auth, 'a', PROTO_AUTH_MAX);
+    in.auth_len = PROTO_AUTH_MAX;
+    proto_change_user_write(&b, CU_CAPS, &in);
+    assert_int_equal(proto_change_user_parse(b.data, b.len, CU_CAPS, &out), PROTO_OK);
+    assert_int_equal(out.auth_len, 255);
+
     /* wrong command byte, over-long user */
     b.data[0] = 0x03;
     assert_int_equal(proto_change_user_parse(b.data, b.len, CU_CAPS, &out), PROTO_BAD);
