@@ -102,20 +102,6 @@ static void copy_cut(char *dst, size_t len, const char *src)
     dst[n] = '\0';
 }
 
-static int column(MYSQL_RES *res, const char *name)
-{
-    MYSQL_FIELD *fields = mysql_fetch_fields(res);
-    for (unsigned int i = 0; i < mysql_num_fields(res); i++)
-        if (strcasecmp(fields[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
-static const char *field(MYSQL_ROW row, int col)
-{
-    return col >= 0 && row[col] ? row[col] : "";
-}
-
 static mdb_io parse_io(const char *s)
 {
     if (strcasecmp(s, "Yes") == 0)
@@ -127,29 +113,17 @@ static mdb_io parse_io(const char *s)
 
 static void read_slaves(MYSQL_RES *res, mdb_facts *f)
 {
-    int host = column(res, "Master_Host"), port = column(res, "Master_Port");
-    int io = column(res, "Slave_IO_Running"), sql = column(res, "Slave_SQL_Running");
+    int host = monitor_column(res, "Master_Host"), port = monitor_column(res, "Master_Port");
+    int io = monitor_column(res, "Slave_IO_Running"),
+        sql = monitor_column(res, "Slave_SQL_Running");
     MYSQL_ROW row;
     while (f->nrepl < MDB_REPL_MAX && (row = mysql_fetch_row(res))) {
         mdb_repl *r = &f->repl[f->nrepl++];
-        copy_cut(r->master_host, sizeof(r->master_host), field(row, host));
-        r->master_port = atoi(field(row, port));
-        r->io = parse_io(field(row, io));
-        r->sql_running = strcasecmp(field(row, sql), "Yes") == 0;
+        copy_cut(r->master_host, sizeof(r->master_host), monitor_field(row, host));
+        r->master_port = atoi(monitor_field(row, port));
+        r->io = parse_io(monitor_field(row, io));
+        r->sql_running = strcasecmp(monitor_field(row, sql), "Yes") == 0;
     }
-}
-
-/* A server error on SHOW ALL SLAVES STATUS (say, a missing privilege) leaves
- * the server Running without replication facts; warn when the error changes. */
-static void note_slaves_error(monitor *m, mon_server *ms, char *last)
-{
-    const char *now = ms->conn ? ms->cur.last_error : "";
-    if (strcmp(now, last) != 0 && now[0])
-        log_warning("monitor '%s': server '%s': cannot read replication status: %s", m->name,
-                    ms->srv->name, now);
-    snprintf(last, SLAVES_ERR_MAX, "%s", now);
-    if (ms->conn)
-        ms->cur.last_error[0] = '\0';
 }
 
 static bool is_off(const char *v)
@@ -177,7 +151,9 @@ static void mdb_poll(monitor *m, mon_server *ms)
         read_slaves(res, f);
         mysql_free_result(res);
     }
-    note_slaves_error(m, ms, st->repl_error[i]);
+    /* A server error (say, a missing privilege) leaves the server Running
+     * without replication facts. */
+    monitor_note_error(m, ms, st->repl_error[i], SLAVES_ERR_MAX, "cannot read replication status");
     f->running = ms->conn != NULL;
     if (f->running)
         ms->cur.state = SRV_RUNNING;

@@ -5,7 +5,8 @@
  * module's tick every interval_ms; the module polls every server at once
  * (monitor_poll_all here; monitor_connect and monitor_query* in
  * monitor_sql.c) and hands its verdict to monitor_publish, which logs state
- * changes and posts the new snapshot to every worker. Routers read their worker's copy with
+ * changes, posts the new snapshot to every worker and runs the hooks (events,
+ * script, journal: monitor_hooks.c). Routers read their worker's copy with
  * monitor_view. Nothing here knows a particular module (mariadbmon, galeramon).
  */
 #include "monitor/monitor.h"
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "monitor/monitor_hooks.h"
 #include "server/log.h"
 #include "server/session.h"
 #include "server/worker.h"
@@ -147,8 +149,31 @@ static void log_server_change(const monitor *m, const snap_server *was, const sn
         strcat(before, " -> ");
     }
     snapshot_state_text(now->state, after, sizeof(after));
-    log_notice("monitor '%s': server '%s' (%s:%d): %s%s%s%s", m->name, srv->name, srv->address,
-               srv->port, before, after, down ? ": " : "", down ? now->last_error : "");
+    if (now->state & SRV_AUTH_ERROR)
+        log_error("monitor '%s': server '%s' (%s:%d): %s%s: the monitor user '%s' cannot log in "
+                  "(check the monitor's user and password, and the account's host): %s",
+                  m->name, srv->name, srv->address, srv->port, before, after,
+                  cfg_str(m->cfg, "user"), now->last_error);
+    else
+        log_notice("monitor '%s': server '%s' (%s:%d): %s%s%s%s", m->name, srv->name, srv->address,
+                   srv->port, before, after, down ? ": " : "", down ? now->last_error : "");
+}
+
+/* One line per snapshot at debug level: "master 'g1': g1 [Master, ...], g2 [...]". */
+static void log_snapshot(const monitor *m, const cluster_snapshot *s)
+{
+    if (!log_enabled(LOG_LVL_DEBUG))
+        return;
+    char line[3000], state[128];
+    const char *master = s->master >= 0 ? s->servers[s->master].srv->name : NULL;
+    int used = master ? snprintf(line, sizeof(line), "master '%s':", master)
+                      : snprintf(line, sizeof(line), "master none:");
+    for (size_t i = 0; i < s->nservers && used > 0 && (size_t)used < sizeof(line); i++) {
+        snapshot_state_text(s->servers[i].state, state, sizeof(state));
+        used += snprintf(line + used, sizeof(line) - (size_t)used, "%s %s [%s]", i ? "," : "",
+                         s->servers[i].srv->name, state);
+    }
+    log_debug("monitor '%s': snapshot %llu: %s", m->name, (unsigned long long)s->seq, line);
 }
 
 static void log_changes(const monitor *m, const cluster_snapshot *old, const cluster_snapshot *s)
@@ -183,31 +208,78 @@ void monitor_publish(monitor *m, int master)
         s->servers[i] = m->servers[i].cur;
         s->servers[i].srv = m->servers[i].srv;
         s->servers[i].state |= m->servers[i].admin_bits;
+        s->servers[i].priority = m->servers[i].priority;
     }
     cluster_snapshot *old = m->latest;
     m->latest = s; /* takes the creation reference */
     pthread_mutex_unlock(&m->lock);
     log_changes(m, old, s);
-    snapshot_unref(old);
+    log_snapshot(m, s);
     post_to_workers(s);
+    monitor_hooks_published(m, old, s);
+    snapshot_unref(old);
+}
+
+void monitor_admin_state(monitor *m, uint32_t *admin_bits, int *priority)
+{
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->nservers; i++) {
+        admin_bits[i] = m->servers[i].admin_bits;
+        priority[i] = m->servers[i].priority;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+static mon_server *find_server(monitor *m, const char *name)
+{
+    for (size_t i = 0; i < m->nservers; i++)
+        if (strcmp(m->servers[i].srv->name, name) == 0)
+            return &m->servers[i];
+    return NULL;
+}
+
+/* Called with the lock held: tick now. */
+static void kick(monitor *m)
+{
+    m->kick = true;
+    pthread_cond_signal(&m->wake);
 }
 
 int monitor_set_admin_bits(monitor *m, const char *server, uint32_t bits, bool on)
 {
-    if (bits & ~(uint32_t)(SRV_MAINT | SRV_DRAINING))
+    mon_server *ms = find_server(m, server);
+    if (!ms || (bits & ~(uint32_t)(SRV_MAINT | SRV_DRAINING)))
         return -1;
-    for (size_t i = 0; i < m->nservers; i++) {
-        mon_server *ms = &m->servers[i];
-        if (strcmp(ms->srv->name, server) != 0)
-            continue;
-        pthread_mutex_lock(&m->lock);
-        ms->admin_bits = on ? ms->admin_bits | bits : ms->admin_bits & ~bits;
-        m->kick = true;
-        pthread_cond_signal(&m->wake);
-        pthread_mutex_unlock(&m->lock);
-        return 0;
-    }
-    return -1;
+    pthread_mutex_lock(&m->lock);
+    ms->admin_bits = on ? ms->admin_bits | bits : ms->admin_bits & ~bits;
+    kick(m);
+    pthread_mutex_unlock(&m->lock);
+    log_notice("monitor '%s': server '%s': %s %s by an operator", m->name, server,
+               (bits & SRV_MAINT) ? "maintenance" : "draining", on ? "set" : "cleared");
+    return 0;
+}
+
+int monitor_set_priority(monitor *m, const char *server, int priority)
+{
+    mon_server *ms = find_server(m, server);
+    if (!ms)
+        return -1;
+    pthread_mutex_lock(&m->lock);
+    int was = ms->priority;
+    ms->priority = priority;
+    kick(m);
+    pthread_mutex_unlock(&m->lock);
+    log_notice("monitor '%s': server '%s': priority %d (was %d) set by an operator", m->name,
+               server, priority, was);
+    return 0;
+}
+
+char *monitor_json(monitor *m)
+{
+    cluster_snapshot *s = monitor_latest(m);
+    char *json = s ? snapshot_to_json(s) : NULL;
+    snapshot_unref(s);
+    return json;
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -216,6 +288,7 @@ static void monitor_free(monitor *m)
 {
     if (m->ops && m->ops->free)
         m->ops->free(m);
+    monitor_hooks_free(m);
     for (size_t i = 0; i < m->nservers; i++)
         monitor_disconnect(&m->servers[i]);
     snapshot_unref(m->latest);
@@ -246,7 +319,8 @@ static int monitor_servers(monitor *m, char *err, size_t errlen)
     return 0;
 }
 
-static monitor *monitor_new(const cfg_object *o, int index, char *err, size_t errlen)
+static monitor *monitor_new(const cfg_object *o, int index, const char *datadir, char *err,
+                            size_t errlen)
 {
     monitor *m = calloc(1, sizeof(*m));
     if (!m) {
@@ -262,7 +336,7 @@ static monitor *monitor_new(const cfg_object *o, int index, char *err, size_t er
     m->index = index;
     m->name = o->name;
     m->cfg = o;
-    if (monitor_servers(m, err, errlen) != 0) {
+    if (monitor_servers(m, err, errlen) != 0 || monitor_hooks_init(m, datadir, err, errlen) != 0) {
         monitor_free(m);
         return NULL;
     }
@@ -287,7 +361,8 @@ int monitors_init(const ferry_config *cfg, char *err, size_t errlen)
         return -1;
     }
     for (size_t i = 0; i < cfg->nmonitors; i++) {
-        monitor *m = monitor_new(&cfg->monitors[i], (int)i, err, errlen);
+        monitor *m =
+            monitor_new(&cfg->monitors[i], (int)i, cfg_str(&cfg->global, "datadir"), err, errlen);
         if (!m) {
             monitors_stop();
             return -1;

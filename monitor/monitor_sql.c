@@ -10,14 +10,33 @@
 #include <mysql.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "monitor/monitor.h"
+#include "server/log.h"
 
 static void set_timeout(MYSQL *c, enum mysql_option opt, int64_t seconds)
 {
     unsigned int v = seconds > 0 ? (unsigned int)seconds : 0;
     if (v)
         mysql_options(c, opt, &v);
+}
+
+/* Errors that mean the monitor's account cannot log in, not that the server is down. */
+static bool is_auth_error(unsigned int err)
+{
+    static const unsigned int AUTH_ERRORS[] = {
+        1044, /* ER_DBACCESS_DENIED_ERROR */
+        1045, /* ER_ACCESS_DENIED_ERROR */
+        1130, /* ER_HOST_NOT_PRIVILEGED */
+        1698, /* ER_ACCESS_DENIED_NO_PASSWORD_ERROR */
+        1862, /* ER_MUST_CHANGE_PASSWORD_LOGIN */
+        4151, /* ER_ACCOUNT_HAS_BEEN_LOCKED */
+    };
+    for (size_t i = 0; i < sizeof(AUTH_ERRORS) / sizeof(AUTH_ERRORS[0]); i++)
+        if (err == AUTH_ERRORS[i])
+            return true;
+    return false;
 }
 
 MYSQL *monitor_connect(monitor *m, mon_server *ms)
@@ -37,6 +56,8 @@ MYSQL *monitor_connect(monitor *m, mon_server *ms)
                             NULL, (unsigned int)srv->port, NULL, 0)) {
         snprintf(ms->cur.last_error, sizeof(ms->cur.last_error), "Can't connect to %s:%d: %s",
                  srv->address, srv->port, mysql_error(c));
+        if (is_auth_error(mysql_errno(c)))
+            ms->cur.state |= SRV_AUTH_ERROR;
         mysql_close(c);
         return NULL;
     }
@@ -80,6 +101,20 @@ MYSQL_RES *monitor_query(monitor *m, mon_server *ms, const char *sql)
     return res;
 }
 
+int monitor_exec(monitor *m, mon_server *ms, const char *sql, const char *label)
+{
+    if (!monitor_connect(m, ms))
+        return -1;
+    if (mysql_query(ms->conn, sql) == 0) {
+        MYSQL_RES *res = mysql_store_result(ms->conn);
+        mysql_free_result(res);
+        if (res || !mysql_errno(ms->conn))
+            return 0;
+    }
+    query_failed(ms, label ? label : sql, mysql_error(ms->conn), mysql_errno(ms->conn));
+    return -1;
+}
+
 static void copy_text(char *dst, size_t len, const char *src)
 {
     snprintf(dst, len, "%s", src ? src : "");
@@ -101,4 +136,28 @@ int monitor_query_row(monitor *m, mon_server *ms, const char *sql, char out[][SN
         return -1;
     }
     return 0;
+}
+
+int monitor_column(MYSQL_RES *res, const char *name)
+{
+    MYSQL_FIELD *fields = mysql_fetch_fields(res);
+    for (unsigned int i = 0; i < mysql_num_fields(res); i++)
+        if (strcasecmp(fields[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *monitor_field(char **row, int col)
+{
+    return col >= 0 && row[col] ? row[col] : "";
+}
+
+void monitor_note_error(monitor *m, mon_server *ms, char *last, size_t lastlen, const char *what)
+{
+    const char *now = ms->conn ? ms->cur.last_error : "";
+    if (strcmp(now, last) != 0 && now[0])
+        log_warning("monitor '%s': server '%s': %s: %s", m->name, ms->srv->name, what, now);
+    snprintf(last, lastlen, "%s", now);
+    if (ms->conn)
+        ms->cur.last_error[0] = '\0';
 }

@@ -49,25 +49,50 @@ static const struct {
     uint32_t bit;
     const char *name;
 } STATE_NAMES[] = {
-    {SRV_MAINT, "Maintenance"}, {SRV_DRAINING, "Draining"}, {SRV_MASTER, "Master"},
-    {SRV_SLAVE, "Slave"},       {SRV_SYNCED, "Synced"},     {SRV_DONOR, "Donor"},
-    {SRV_JOINING, "Joining"},   {SRV_RUNNING, "Running"},
+    {SRV_MAINT, "Maintenance"}, {SRV_DRAINING, "Draining"},     {SRV_MASTER, "Master"},
+    {SRV_SLAVE, "Slave"},       {SRV_SYNCED, "Synced"},         {SRV_DONOR, "Donor"},
+    {SRV_JOINING, "Joining"},   {SRV_AUTH_ERROR, "Auth Error"}, {SRV_RUNNING, "Running"},
 };
+
+#define NSTATES (sizeof(STATE_NAMES) / sizeof(STATE_NAMES[0]))
+
+const char *snapshot_state_name(uint32_t state, size_t *i)
+{
+    while (*i < NSTATES) {
+        size_t k = (*i)++;
+        if (state & STATE_NAMES[k].bit)
+            return STATE_NAMES[k].name;
+    }
+    if (*i == NSTATES && !(state & SRV_RUNNING)) {
+        (*i)++;
+        return "Down";
+    }
+    return NULL;
+}
 
 void snapshot_state_text(uint32_t state, char *out, size_t outlen)
 {
-    size_t used = 0;
+    size_t used = 0, i = 0;
+    const char *name;
     if (outlen == 0)
         return;
     out[0] = '\0';
-    for (size_t i = 0; i < sizeof(STATE_NAMES) / sizeof(STATE_NAMES[0]); i++) {
-        if (!(state & STATE_NAMES[i].bit))
-            continue;
-        int n = snprintf(out + used, outlen - used, "%s%s", used ? ", " : "", STATE_NAMES[i].name);
+    while ((name = snapshot_state_name(state, &i))) {
+        int n = snprintf(out + used, outlen - used, "%s%s", used ? ", " : "", name);
         if (n < 0 || (size_t)n >= outlen - used)
             return;
         used += (size_t)n;
     }
-    if (!(state & SRV_RUNNING))
-        snprintf(out + used, outlen - used, "%sDown", used ? ", " : "");
+}
+
+const snap_server *snapshot_cluster_ref(const cluster_snapshot *s)
+{
+    if (!s)
+        return NULL;
+    if (s->master >= 0 && (size_t)s->master < s->nservers)
+        return &s->servers[s->master];
+    for (size_t i = 0; i < s->nservers; i++)
+        if (s->servers[i].state & SRV_SYNCED)
+            return &s->servers[i];
+    return NULL;
 }

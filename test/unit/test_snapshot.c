@@ -60,6 +60,7 @@ static void test_state_text(void **state)
     expect_text(SRV_MAINT, "Maintenance, Down");
     expect_text(SRV_DRAINING | SRV_DONOR | SRV_RUNNING, "Draining, Donor, Running");
     expect_text(SRV_JOINING | SRV_RUNNING, "Joining, Running");
+    expect_text(SRV_AUTH_ERROR, "Auth Error, Down");
 }
 
 static void test_state_text_truncates(void **state)
