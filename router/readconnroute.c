@@ -229,15 +229,16 @@ static void rcr_client_readable(session *s)
     while (evbuffer_get_length(in) > 0 && !r->changing_user && !s->closing) {
         if (backend_output_full(r->b)) {
             session_pause_client(s, true);
-            return;
+            break;
         }
         if (r->fwd_left == 0 && !start_packet(r, in))
-            return;
+            break;
         int n = evbuffer_remove_buffer(in, backend_output(r->b), r->fwd_left);
         if (n <= 0)
-            return;
+            break;
         r->fwd_left -= (size_t)n;
     }
+    backend_flush(r->b);
 }
 
 static void on_drained(backend *b)
@@ -257,6 +258,7 @@ static void on_readable(backend *b)
     struct evbuffer *in = backend_input(b);
     r->replied += evbuffer_get_length(in);
     evbuffer_add_buffer(session_output(r->s), in);
+    session_flush(r->s);
     if (session_output_full(r->s))
         backend_pause(b, true);
 }
@@ -282,6 +284,7 @@ static void finish_change_user(rcr_session *r, const uint8_t *err, size_t err_le
     proto_ok_packet(&ok, seq, SERVER_STATUS_AUTOCOMMIT);
     evbuffer_add(session_output(r->s), ok.data, ok.len);
     proto_buf_free(&ok);
+    session_flush(r->s);
     rcr_client_readable(r->s);
 }
 

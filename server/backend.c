@@ -17,6 +17,7 @@
 
 #include "protocol/handshake.h"
 #include "protocol/response.h"
+#include "server/flow.h"
 #include "server/log.h"
 #include "server/pktio.h"
 #include "server/session.h"
@@ -232,6 +233,7 @@ static void on_auth_result(backend *b, const uint8_t *p, size_t len)
     if (proto_is_ok(p, len)) {
         b->state = BE_READY;
         bufferevent_set_timeouts(b->bev, NULL, NULL);
+        flow_direct(b->bev);
         b->cbs->login(b, NULL, 0);
         return;
     }
@@ -279,7 +281,10 @@ static void be_read_cb(struct bufferevent *bev, void *arg)
 static void be_write_cb(struct bufferevent *bev, void *arg)
 {
     backend *b = arg;
-    if (b->state == BE_READY && b->cbs->drained)
+    if (b->state != BE_READY)
+        return;
+    flow_written(bev);
+    if (b->cbs->drained)
         b->cbs->drained(b);
 }
 
@@ -336,6 +341,7 @@ void backend_change_user(backend *b)
     send_payload(b, &p);
     proto_buf_free(&p);
     b->state = BE_AUTH;
+    flow_flush(b->bev);
 }
 
 ferry_server *backend_server(backend *b)
@@ -356,6 +362,11 @@ struct evbuffer *backend_input(backend *b)
 struct evbuffer *backend_output(backend *b)
 {
     return bufferevent_get_output(b->bev);
+}
+
+void backend_flush(backend *b)
+{
+    flow_flush(b->bev);
 }
 
 bool backend_output_full(backend *b)

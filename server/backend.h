@@ -39,6 +39,8 @@ void *backend_arg(backend *b);
 struct evbuffer *backend_input(backend *b);
 struct evbuffer *backend_output(backend *b);
 bool backend_output_full(backend *b);
+/* Sends what was queued in backend_output now (see flow.h). */
+void backend_flush(backend *b);
 void backend_pause(backend *b, bool pause);
 
 /* Re-authenticates as the session's (new) credentials with COM_CHANGE_USER;

@@ -8,6 +8,7 @@
 #include "server/config.h"
 
 #include "server/registry.h"
+#include "server/secret.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -46,7 +47,13 @@ const cfg_param CFG_GLOBAL_PARAMS[] = {
      .choices = LOG_LEVELS,
      .help = "Least severe level that is logged"},
     OPTIONAL("admin_socket", CFG_STRING, "/run/ferry/ferryd.sock",
-             "Unix socket of the admin API (HTTP + JSON) that ferryctl talks to"),
+             "Unix socket of the admin API (HTTP + JSON) that ferryctl talks to; \"\": none"),
+    OPTIONAL("metrics_address", CFG_STRING, "0.0.0.0", "Address that metrics_port listens on"),
+    INT("metrics_port", "0", 0, 65535,
+        "TCP port serving GET /metrics (Prometheus) to scrapers; 0: off (the admin socket "
+        "serves /metrics too)"),
+    OPTIONAL("secrets_file", CFG_STRING, SECRET_DEFAULT_KEY,
+             "Key file (from ferryctl keygen) that decrypts `enc:v1:` passwords"),
     OPTIONAL("substitute_variables", CFG_BOOL, "false",
              "Replace `$VAR` and `${VAR}` in string values from the environment (`$$`: a `$`)"),
     {0},
@@ -454,6 +461,25 @@ static int read_group(loader *L, const config_setting_t *c, const cfg_object *pa
     return read_object(L, c, v->group, sub);
 }
 
+/* ---- encrypted passwords (server/secret.c) ---- */
+
+static bool is_password(const cfg_param *p)
+{
+    return p->type == CFG_STRING && strcmp(p->name, "password") == 0;
+}
+
+/* Replaces an "enc:v1:" value with its plaintext, decrypted with ferry.secrets_file. */
+static int reveal(const loader *L, cfg_value *v, char *what)
+{
+    const char *key_file = cfg_str(&L->cfg->global, "secrets_file");
+    char *plain;
+    if (secret_reveal(key_file, v->str, &plain, what, WHAT_LEN) < 0)
+        return -1;
+    free(v->str);
+    v->str = plain;
+    return 0;
+}
+
 static int read_value(loader *L, const config_setting_t *c, cfg_object *o, size_t i,
                       const char *label)
 {
@@ -469,6 +495,8 @@ static int read_value(loader *L, const config_setting_t *c, cfg_object *o, size_
         rc = read_list(L, c, v, what);
     else
         rc = read_scalar(L, c, p, v, what);
+    if (rc == 0 && is_password(p) && secret_is_encrypted(v->str))
+        rc = reveal(L, v, what);
     if (rc < 0)
         return param_fail(L, c, label, p->name, what);
     v->set = true;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "protocol/response.h"
+#include "server/flow.h"
 #include "server/listener.h"
 #include "server/log.h"
 #include "server/pktio.h"
@@ -95,7 +96,7 @@ static void deny(session *s, const char *why)
 
 /* Checks a scramble answer for user; fills sha1_pw. Returns NULL or why it failed. */
 static const char *verify(session *s, const char *user, const uint8_t *reply, size_t len,
-                          uint8_t sha1_pw[PROTO_SHA1_LEN], bool *has_password)
+                          uint8_t sha1_pw[PROTO_SHA1_LEN], bool *has_password, bool *repl_slave)
 {
     users_table *t = users_get(s->svc->users);
     const user_account *a = users_match(t, user, s->client_ip);
@@ -109,6 +110,7 @@ static const char *verify(session *s, const char *user, const uint8_t *reply, si
     else if (!proto_native_check(reply, len, s->scramble, a->hash, sha1_pw))
         why = "wrong password";
     *has_password = a && a->has_hash;
+    *repl_slave = a && a->repl_slave;
     users_unref(t);
     return why;
 }
@@ -117,8 +119,8 @@ static void users_reloaded(worker *w, void *arg);
 
 static void check_login(session *s)
 {
-    const char *why =
-        verify(s, s->creds.user, s->reply, s->reply_len, s->creds.sha1_pw, &s->creds.has_password);
+    const char *why = verify(s, s->creds.user, s->reply, s->reply_len, s->creds.sha1_pw,
+                             &s->creds.has_password, &s->creds.repl_slave);
     if (why && !s->retried_login) {
         /* Maybe the account is new or its password changed: reload and retry once. */
         s->retried_login = true;
@@ -259,6 +261,7 @@ void session_login_done(session *s, const uint8_t *err, size_t err_len)
              s->creds.user, s->client_ip, s->svc->name);
     if (s->creds.caps & CLIENT_COMPRESS)
         session_start_compression(s);
+    flow_direct(s->client);
     if (!s->closing && evbuffer_get_length(session_input(s)) > 0)
         s->svc->router->client_readable(s);
 }
@@ -271,8 +274,8 @@ int login_change_user(session *s, const uint8_t *payload, size_t len, proto_buf 
         return -1;
     }
     uint8_t sha1_pw[PROTO_SHA1_LEN];
-    bool has_password = false;
-    const char *why = verify(s, c.user, c.auth, c.auth_len, sha1_pw, &has_password);
+    bool has_password = false, repl_slave = false;
+    const char *why = verify(s, c.user, c.auth, c.auth_len, sha1_pw, &has_password, &repl_slave);
     if (why) {
         char msg[PROTO_NAME_MAX + 128];
         snprintf(msg, sizeof(msg), "Access denied for user '%s'@'%s' (using password: %s)", c.user,
@@ -286,6 +289,7 @@ int login_change_user(session *s, const uint8_t *payload, size_t len, proto_buf 
     memcpy(cr->db, c.db, sizeof(cr->db));
     memcpy(cr->sha1_pw, sha1_pw, sizeof(sha1_pw));
     cr->has_password = has_password;
+    cr->repl_slave = repl_slave;
     if (c.charset)
         cr->charset = (uint8_t)c.charset;
     return 0;

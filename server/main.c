@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "monitor/monitor.h"
+#include "server/admin.h"
 #include "server/config.h"
 #include "server/listener.h"
 #include "server/log.h"
@@ -113,8 +114,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static int start(const ferry_config *cfg, struct event_base *base, char *err, size_t errlen)
 {
-    if (srv_init_all(cfg, err, errlen) < 0 || services_init(cfg, err, errlen) < 0 ||
-        monitors_init(cfg, err, errlen) < 0)
+    if (srv_init_all(cfg, err, errlen) < 0 || monitors_init(cfg, err, errlen) < 0 ||
+        services_init(cfg, err, errlen) < 0)
         return -1;
     if (users_init_all(cfg) < 0) {
         snprintf(err, errlen, "cannot start the user account loaders");
@@ -130,16 +131,21 @@ static int start(const ferry_config *cfg, struct event_base *base, char *err, si
         return -1;
     }
     log_notice("%d worker threads running", n);
-    return listeners_open(cfg, base, err, errlen);
+    if (listeners_open(cfg, base, err, errlen) < 0)
+        return -1;
+    return admin_start(cfg, base, err, errlen);
 }
 
 static void stop(void)
 {
     listeners_disable();
+    services_stop();
     monitors_stop();
     users_stop_all();
     workers_stop();
+    admin_stop();
     listeners_free();
+    users_free_all();
     services_free();
     srv_free_all();
 }
@@ -173,8 +179,8 @@ static int run(const ferry_config *cfg)
 int main(int argc, char **argv)
 {
     options o = {0};
+    modules_register_all(); /* before parse_args: --config-reference lists module parameters */
     parse_args(argc, argv, &o);
-    modules_register_all();
     ferry_config cfg;
     char err[1024];
     if (config_load(o.config, &cfg, err, sizeof(err)) < 0) {

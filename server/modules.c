@@ -7,7 +7,9 @@
 #include "server/registry.h"
 
 extern const router_ops READCONNROUTE_OPS;
+extern const router_ops BINLOGROUTER_OPS;
 extern const monitor_ops MARIADBMON_OPS;
+extern const monitor_ops GALERAMON_OPS;
 
 void modules_register_all(void)
 {
@@ -16,5 +18,7 @@ void modules_register_all(void)
         return;
     done = true;
     registry_add_router(&READCONNROUTE_OPS);
+    registry_add_router(&BINLOGROUTER_OPS);
     registry_add_monitor(&MARIADBMON_OPS);
+    registry_add_monitor(&GALERAMON_OPS);
 }

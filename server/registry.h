@@ -17,6 +17,8 @@ typedef struct router_ops {
     const cfg_param *params; /* service parameters this router adds */
     /* Validates the service's router parameters and sets svc->router_data. */
     int (*service_init)(struct service *svc, char *err, size_t errlen);
+    /* Stops the service's background threads (shutdown, before monitors stop). */
+    void (*service_stop)(struct service *svc);
     void (*service_free)(struct service *svc);
     /* The client is authenticated: the router takes over the session. It must
      * eventually call session_login_done (with or without an error). */

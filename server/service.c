@@ -34,6 +34,7 @@ int services_init(const ferry_config *cfg, char *err, size_t errlen)
         svc->cfg = o;
         svc->router = registry_router(cfg_str(o, "router"));
         svc->cluster = cfg_str(o, "cluster");
+        svc->global = &cfg->global;
         svc->monitor_index = monitor_index(cfg, svc->cluster);
         g_nservices = i + 1;
         char why[512] = "";
@@ -43,6 +44,13 @@ int services_init(const ferry_config *cfg, char *err, size_t errlen)
         }
     }
     return 0;
+}
+
+void services_stop(void)
+{
+    for (size_t i = 0; i < g_nservices; i++)
+        if (g_services[i].router->service_stop)
+            g_services[i].router->service_stop(&g_services[i]);
 }
 
 void services_free(void)

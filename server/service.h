@@ -17,13 +17,16 @@ typedef struct service {
     const cfg_object *cfg;
     const router_ops *router;
     void *router_data;
-    int monitor_index;   /* index of the cluster's monitor in config order */
-    const char *cluster; /* the monitor's name */
+    int monitor_index;        /* index of the cluster's monitor in config order */
+    const char *cluster;      /* the monitor's name */
+    const cfg_object *global; /* the "ferry" group (datadir, ...) */
     struct users_cache *users;
 } service;
 
 /* Creates every service (router init included). 0 or -1 with err. */
 int services_init(const ferry_config *cfg, char *err, size_t errlen);
+/* Stops the routers' background threads; then services_free releases all. */
+void services_stop(void);
 void services_free(void);
 service *service_find(const char *name);
 size_t services_count(void);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "protocol/response.h"
+#include "server/flow.h"
 #include "server/listener.h"
 #include "server/log.h"
 #include "server/login.h"
@@ -169,6 +170,7 @@ void session_close(session *s, const char *reason)
         return;
     }
     /* Flush the last packet, but not forever. */
+    bufferevent_enable(s->client, EV_WRITE);
     struct timeval tmo = {5, 0};
     bufferevent_set_timeouts(s->client, NULL, &tmo);
     bufferevent_setwatermark(s->client, EV_WRITE, 0, 0);
@@ -193,7 +195,10 @@ static void client_write_cb(struct bufferevent *bev, void *arg)
             schedule_free(s);
         return;
     }
-    if (s->state == SESS_ROUTING && s->svc->router->client_drained)
+    if (s->state != SESS_ROUTING)
+        return;
+    flow_written(bev);
+    if (s->svc->router->client_drained)
         s->svc->router->client_drained(s);
 }
 
@@ -234,6 +239,11 @@ struct evbuffer *session_input(session *s)
 struct evbuffer *session_output(session *s)
 {
     return bufferevent_get_output(s->client);
+}
+
+void session_flush(session *s)
+{
+    flow_flush(s->client);
 }
 
 bool session_output_full(session *s)
@@ -289,4 +299,28 @@ void sessions_close_all(worker *w)
 size_t sessions_count(worker *w)
 {
     return g_per_worker[worker_id(w)].count;
+}
+
+/* ---- admin socket support (server/admin_sessions.c) ---- */
+
+void sessions_visit(worker *w, session_visit_fn fn, void *arg)
+{
+    for (session *s = TAILQ_FIRST(worker_list(w)); s; s = TAILQ_NEXT(s, link))
+        fn(s, arg);
+}
+
+bool sessions_kill(worker *w, uint64_t id, const char *reason)
+{
+    for (session *s = TAILQ_FIRST(worker_list(w)); s; s = TAILQ_NEXT(s, link)) {
+        if (s->id == id) {
+            session_close(s, reason);
+            return true;
+        }
+    }
+    return false;
+}
+
+uint64_t sessions_accepted(void)
+{
+    return atomic_load_explicit(&g_next_id, memory_order_relaxed) - 1;
 }

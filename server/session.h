@@ -41,6 +41,7 @@ typedef struct session_creds {
     char user[PROTO_NAME_MAX + 1];
     char db[PROTO_NAME_MAX + 1];
     bool has_password;
+    bool repl_slave;                 /* the account has REPLICATION SLAVE */
     uint8_t sha1_pw[PROTO_SHA1_LEN]; /* SHA1(password), recovered at login */
     uint8_t charset;
     uint64_t caps; /* negotiated with the client */
@@ -73,6 +74,12 @@ typedef struct session {
     bool retried_login;
     void *router_data;
     TAILQ_ENTRY(session) link;
+    /* Counters for the admin socket and /metrics: plain fields, written and
+     * read only on the session's worker (the admin socket posts a job there). */
+    int64_t started_ms; /* CLOCK_REALTIME at accept, milliseconds; 0: not recorded */
+    uint64_t bytes_in;  /* bytes read from the client */
+    uint64_t bytes_out; /* bytes written to the client */
+    uint64_t queries;   /* client commands routed */
 } session;
 
 /* Takes a freshly accepted socket on the calling worker. */
@@ -87,6 +94,8 @@ void session_login_done(session *s, const uint8_t *err_payload, size_t err_len);
 struct evbuffer *session_input(session *s);
 struct evbuffer *session_output(session *s);
 bool session_output_full(session *s);
+/* Sends what the router queued in session_output now (see flow.h). */
+void session_flush(session *s);
 /* Stops / resumes reading from the client (router backpressure). */
 void session_pause_client(session *s, bool pause);
 
@@ -100,5 +109,14 @@ void session_close(session *s, const char *reason);
 void sessions_notify_snapshot(worker *w, int monitor_index);
 void sessions_close_all(worker *w);
 size_t sessions_count(worker *w);
+
+/* For the admin socket (server/admin_sessions.c); each runs on w's thread. */
+typedef void (*session_visit_fn)(const session *s, void *arg);
+/* Calls fn for every session of w. */
+void sessions_visit(worker *w, session_visit_fn fn, void *arg);
+/* Closes session id if it lives on w (reason is logged); false if it does not. */
+bool sessions_kill(worker *w, uint64_t id, const char *reason);
+/* Sessions accepted since ferryd started, on all workers. Any thread. */
+uint64_t sessions_accepted(void);
 
 #endif

@@ -134,16 +134,18 @@ static int by_rank(const void *x, const void *y)
     return a->order < b->order ? -1 : 1;
 }
 
-static bool fill_account(user_account *a, char *const row[5])
+static bool fill_account(user_account *a, char *const row[USERS_NCOLS])
 {
-    const char *plugin = row[3] ? row[3] : "";
-    const char *hash = row[2] && row[2][0] ? row[2] : (row[4] ? row[4] : "");
+    const char *plugin = row[USERS_COL_PLUGIN] ? row[USERS_COL_PLUGIN] : "";
+    const char *pw = row[USERS_COL_PASSWORD], *auth = row[USERS_COL_AUTH];
+    const char *hash = pw && pw[0] ? pw : (auth ? auth : "");
     a->native = plugin[0] == '\0' || strcmp(plugin, PROTO_NATIVE_PLUGIN) == 0;
     a->has_hash = a->native && hash[0] != '\0';
     if (a->has_hash && !proto_native_hash_parse(hash, a->hash))
         a->native = a->has_hash = false;
-    a->user = strdup(row[0]);
-    a->host = strdup(row[1]);
+    a->repl_slave = row[USERS_COL_REPL_SLAVE] && row[USERS_COL_REPL_SLAVE][0] == 'Y';
+    a->user = strdup(row[USERS_COL_USER]);
+    a->host = strdup(row[USERS_COL_HOST]);
     return a->user && a->host;
 }
 
@@ -157,7 +159,7 @@ static void table_free(users_table *t)
     free(t);
 }
 
-users_table *users_table_build(char *const (*rows)[5], size_t n)
+users_table *users_table_build(char *const (*rows)[USERS_NCOLS], size_t n)
 {
     users_table *t = calloc(1, sizeof(*t));
     ranked *r = calloc(n ? n : 1, sizeof(*r));
@@ -213,11 +215,11 @@ static users_table *query_table(MYSQL *db)
     if (mysql_query(db, USERS_QUERY) != 0 || !(res = mysql_store_result(db)))
         return NULL;
     size_t n = mysql_num_rows(res);
-    char *(*rows)[5] = calloc(n ? n : 1, sizeof(*rows));
+    char *(*rows)[USERS_NCOLS] = calloc(n ? n : 1, sizeof(*rows));
     MYSQL_ROW row;
     for (size_t i = 0; rows && i < n && (row = mysql_fetch_row(res)); i++)
         memcpy(rows[i], row, sizeof(rows[i]));
-    users_table *t = rows ? users_table_build((char *const(*)[5])rows, n) : NULL;
+    users_table *t = rows ? users_table_build((char *const(*)[USERS_NCOLS])rows, n) : NULL;
     free(rows);
     mysql_free_result(res);
     return t;
@@ -365,7 +367,7 @@ int users_init_all(const struct ferry_config *cfg)
     return 0;
 }
 
-static void cache_destroy(users_cache *c)
+static void cache_stop(users_cache *c)
 {
     pthread_mutex_lock(&c->lock);
     c->stop = true;
@@ -373,20 +375,29 @@ static void cache_destroy(users_cache *c)
     pthread_mutex_unlock(&c->lock);
     if (c->started)
         pthread_join(c->thread, NULL);
-    users_unref(c->current);
-    free(c->waiters);
-    free(c->servers);
-    pthread_mutex_destroy(&c->lock);
-    pthread_cond_destroy(&c->cond);
-    free(c);
+    c->started = false;
 }
 
 void users_stop_all(void)
 {
+    for (size_t i = 0; i < services_count(); i++)
+        if (service_at(i)->users)
+            cache_stop(service_at(i)->users);
+}
+
+void users_free_all(void)
+{
     for (size_t i = 0; i < services_count(); i++) {
-        service *svc = service_at(i);
-        if (svc->users)
-            cache_destroy(svc->users);
-        svc->users = NULL;
+        users_cache *c = service_at(i)->users;
+        if (!c)
+            continue;
+        cache_stop(c);
+        users_unref(c->current);
+        free(c->waiters);
+        free(c->servers);
+        pthread_mutex_destroy(&c->lock);
+        pthread_cond_destroy(&c->cond);
+        free(c);
+        service_at(i)->users = NULL;
     }
 }

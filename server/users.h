@@ -25,6 +25,7 @@ typedef struct user_account {
     bool has_hash;
     uint8_t hash[PROTO_SHA1_LEN]; /* SHA1(SHA1(password)) */
     bool native;                  /* mysql_native_password (or no plugin with a Password hash) */
+    bool repl_slave;              /* has the REPLICATION SLAVE privilege (global) */
 } user_account;
 
 typedef struct users_table {
@@ -40,7 +41,10 @@ typedef struct users_cache users_cache;
 /* Creates the caches of every service and loads each once (a failure leaves
  * an empty table and is logged). Then starts the loader threads. */
 int users_init_all(const struct ferry_config *cfg);
+/* Stops the loader threads (sessions may still read the tables)... */
 void users_stop_all(void);
+/* ...then, once the workers are gone, frees the caches. */
+void users_free_all(void);
 
 /* The current table, referenced (never NULL). */
 users_table *users_get(users_cache *c);
@@ -53,8 +57,17 @@ void users_refresh(users_cache *c, int64_t min_age_ms, worker *w, worker_fn fn, 
 const user_account *users_match(const users_table *t, const char *user, const char *ip);
 /* Whether host pattern pat matches client address ip (exposed for tests). */
 bool users_host_match(const char *pat, const char *ip);
-/* Builds a table from rows of (user, host, password hash, plugin, authentication_string),
- * sorted by specificity (exposed for tests). */
-users_table *users_table_build(char *const (*rows)[5], size_t n);
+/* Columns of one mysql.user row, in the order users_table_build takes them. */
+enum {
+    USERS_COL_USER,
+    USERS_COL_HOST,
+    USERS_COL_PASSWORD,
+    USERS_COL_PLUGIN,
+    USERS_COL_AUTH,
+    USERS_COL_REPL_SLAVE,
+    USERS_NCOLS
+};
+/* Builds a table from mysql.user rows, sorted by specificity (exposed for tests). */
+users_table *users_table_build(char *const (*rows)[USERS_NCOLS], size_t n);
 
 #endif

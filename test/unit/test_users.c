@@ -38,23 +38,24 @@ static void host_patterns(void **state)
 
 static void most_specific_first(void **state)
 {
-    char *rows[][5] = {
-        {"app", "%", "*AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "mysql_native_password", ""},
-        {"app", "127.0.0.1", "*BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", "", ""},
-        {"app", "127.0.%", "*CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC", "", ""},
-        {"", "%", "", "", ""}, /* anonymous: ignored */
-        {"ed", "%", "", "ed25519", "xyz"},
+    char *rows[][USERS_NCOLS] = {
+        {"app", "%", "*AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "mysql_native_password", "", "Y"},
+        {"app", "127.0.0.1", "*BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", "", "", "N"},
+        {"app", "127.0.%", "*CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC", "", "", "N"},
+        {"", "%", "", "", "", "N"}, /* anonymous: ignored */
+        {"ed", "%", "", "ed25519", "xyz", "N"},
     };
-    users_table *t = users_table_build((char *const(*)[5])rows, 5);
+    users_table *t = users_table_build((char *const(*)[USERS_NCOLS])rows, 5);
     assert_non_null(t);
     assert_int_equal(t->n, 4);
     const user_account *a = users_match(t, "app", "127.0.0.1");
     assert_string_equal(a->host, "127.0.0.1");
+    assert_false(a->repl_slave);
     a = users_match(t, "app", "127.0.0.9");
     assert_string_equal(a->host, "127.0.%");
     a = users_match(t, "app", "192.168.1.1");
     assert_string_equal(a->host, "%");
-    assert_true(a->native && a->has_hash);
+    assert_true(a->native && a->has_hash && a->repl_slave);
     a = users_match(t, "ed", "1.2.3.4");
     assert_non_null(a);
     assert_false(a->native);

@@ -1,0 +1,252 @@
+/*
+ * commands.c: what each ferryctl command does: one request to the admin
+ * socket, then a table (or, with --json, the API's JSON as it came). keygen
+ * and encrypt work locally with a key file (server/secret.c).
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ferryctl.h"
+#include "http.h"
+#include "server/secret.h"
+
+#define PATH_LEN 1024
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ferryctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_FAIL;
+}
+
+/* The API's error message of a failed reply, printed; returns EXIT_FAIL. */
+static int api_error(const http_reply *r)
+{
+    json_t *v = json_loads(r->body, 0, NULL);
+    const char *msg = json_string_value(json_object_get(v, "error"));
+    if (msg)
+        fail("%s", msg);
+    else
+        fail("HTTP %d from ferryd", r->status);
+    json_decref(v);
+    return EXIT_FAIL;
+}
+
+/* Performs a request; on success returns 0 and the parsed body in *out (may be NULL). */
+static int call(const ctl *c, const char *method, const char *path, const char *body, json_t **out,
+                http_reply *raw)
+{
+    char err[1024];
+    http_reply r;
+    if (http_call(c->socket, method, path, body, &r, err, sizeof err) < 0)
+        return fail("%s", err);
+    if (r.status < 200 || r.status > 299) {
+        int rc = api_error(&r);
+        http_reply_free(&r);
+        return rc;
+    }
+    if (out)
+        *out = json_loads(r.body, JSON_DECODE_ANY, NULL);
+    if (raw)
+        *raw = r;
+    else
+        http_reply_free(&r);
+    return 0;
+}
+
+/* "/v1/<collection>/<name>[/<tail>]" with name percent-encoded. */
+static void object_path(char *buf, size_t len, const char *collection, const char *name,
+                        const char *tail)
+{
+    snprintf(buf, len, "/v1/%s/", collection);
+    http_path_segment(buf, len, name);
+    if (tail) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, len - n, "/%s", tail);
+    }
+}
+
+/* Prints the reply body as it came (--json) and frees it. */
+static int print_raw(http_reply *r)
+{
+    fputs(r->body, stdout);
+    if (r->len && r->body[r->len - 1] != '\n')
+        fputc('\n', stdout);
+    http_reply_free(r);
+    return 0;
+}
+
+int cmd_list(const ctl *c, char **argv, const void *data)
+{
+    const list_view *view = data;
+    json_t *rows = NULL;
+    http_reply raw;
+    int rc = call(c, "GET", view->path, NULL, &rows, &raw);
+    if (rc)
+        return rc;
+    if (c->json) {
+        json_decref(rows);
+        return print_raw(&raw);
+    }
+    http_reply_free(&raw);
+    if (!json_is_array(rows)) {
+        json_decref(rows);
+        return fail("unexpected reply: not a JSON array");
+    }
+    render_list(rows, view->cols, stdout);
+    json_decref(rows);
+    return 0;
+}
+
+int cmd_show(const ctl *c, char **argv, const void *data)
+{
+    static const char *const SKIP[] = {"snapshot", NULL};
+    char path[PATH_LEN];
+    object_path(path, sizeof path, data, argv[0], NULL);
+    json_t *obj = NULL;
+    http_reply raw;
+    int rc = call(c, "GET", path, NULL, &obj, &raw);
+    if (rc)
+        return rc;
+    if (c->json) {
+        json_decref(obj);
+        return print_raw(&raw);
+    }
+    http_reply_free(&raw);
+    render_object(obj, SKIP, stdout);
+    json_decref(obj);
+    return 0;
+}
+
+/* An action: prints OK, or with --json the reply. */
+static int act(const ctl *c, const char *method, const char *path, const char *body)
+{
+    http_reply raw;
+    int rc = call(c, method, path, body, NULL, &raw);
+    if (rc)
+        return rc;
+    if (c->json)
+        return print_raw(&raw);
+    http_reply_free(&raw);
+    puts("OK");
+    return 0;
+}
+
+static int server_flag(const ctl *c, char **argv, const char *method)
+{
+    if (strcmp(argv[1], "maintenance") != 0 && strcmp(argv[1], "drain") != 0)
+        return fail("unknown server state '%s' (expected maintenance or drain)", argv[1]);
+    char path[PATH_LEN];
+    object_path(path, sizeof path, "servers", argv[0], argv[1]);
+    return act(c, method, path, NULL);
+}
+
+int cmd_set(const ctl *c, char **argv, const void *data)
+{
+    return server_flag(c, argv, "PUT");
+}
+
+int cmd_clear(const ctl *c, char **argv, const void *data)
+{
+    return server_flag(c, argv, "DELETE");
+}
+
+int cmd_alter(const ctl *c, char **argv, const void *data)
+{
+    char *end, body[64], path[PATH_LEN];
+    if (strcmp(argv[1], "priority") != 0)
+        return fail("cannot alter '%s' (only priority)", argv[1]);
+    long prio = strtol(argv[2], &end, 10);
+    if (!*argv[2] || *end)
+        return fail("priority '%s' is not an integer", argv[2]);
+    snprintf(body, sizeof body, "{\"priority\": %ld}", prio);
+    object_path(path, sizeof path, "servers", argv[0], "priority");
+    return act(c, "PUT", path, body);
+}
+
+int cmd_kill(const ctl *c, char **argv, const void *data)
+{
+    char path[PATH_LEN];
+    object_path(path, sizeof path, "sessions", argv[0], NULL);
+    return act(c, "DELETE", path, NULL);
+}
+
+int cmd_rotate(const ctl *c, char **argv, const void *data)
+{
+    return act(c, "POST", "/v1/rotate-logs", NULL);
+}
+
+int cmd_metrics(const ctl *c, char **argv, const void *data)
+{
+    http_reply raw;
+    int rc = call(c, "GET", "/metrics", NULL, NULL, &raw);
+    return rc ? rc : print_raw(&raw);
+}
+
+/* ---- keys ---- */
+
+static const char *key_path(const ctl *c, char **argv)
+{
+    return argv && argv[0] ? argv[0] : c->key_file ? c->key_file : SECRET_DEFAULT_KEY;
+}
+
+int cmd_keygen(const ctl *c, char **argv, const void *data)
+{
+    const char *path = key_path(c, argv);
+    uint8_t key[SECRET_KEY_LEN];
+    char err[1024];
+    struct passwd *pw = c->owner ? getpwnam(c->owner) : NULL;
+    if (c->owner && !pw)
+        return fail("no user named '%s'", c->owner);
+    if (secret_key_generate(key) < 0)
+        return fail("cannot get random bytes");
+    int rc = secret_key_write(path, key, err, sizeof err);
+    if (rc < 0)
+        return fail("%s", err);
+    if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
+        return fail("cannot give %s to its owner: %s", path, strerror(errno));
+    printf("wrote a new key to %s; point ferry.secrets_file at it\n", path);
+    return 0;
+}
+
+/* The password argument, or a line of standard input for "-". */
+static char *password_arg(const char *arg)
+{
+    if (strcmp(arg, "-") != 0)
+        return strdup(arg);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n < 0) {
+        free(line);
+        return NULL;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return line;
+}
+
+int cmd_encrypt(const ctl *c, char **argv, const void *data)
+{
+    const char *path = key_path(c, NULL);
+    uint8_t key[SECRET_KEY_LEN];
+    char err[1024];
+    if (secret_key_read(path, key, err, sizeof err) < 0)
+        return fail("%s", err);
+    char *plain = password_arg(argv[0]);
+    char *enc = plain ? secret_encrypt(key, plain) : NULL;
+    free(plain);
+    if (!enc)
+        return fail("cannot encrypt the password");
+    puts(enc);
+    free(enc);
+    return 0;
+}

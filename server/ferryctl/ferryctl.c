@@ -1,0 +1,274 @@
+/*
+ * ferryctl.c: ferryctl, the operator's client for ferryd's admin socket.
+ * Parses the options, finds the command in COMMANDS (verb and noun, then
+ * its arguments), prints help for one command or all, and runs it.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ferryctl.h"
+#include "server/secret.h"
+
+#define DEFAULT_SOCKET "/run/ferry/ferryd.sock"
+
+/* ---- the views of the lists ---- */
+
+#define COL(t, k)                                                                                  \
+    {                                                                                              \
+        .title = (t), .key = (k)                                                                   \
+    }
+#define FMT(t, f)                                                                                  \
+    {                                                                                              \
+        .title = (t), .format = (f)                                                                \
+    }
+#define OPT(t, k)                                                                                  \
+    {                                                                                              \
+        .title = (t), .key = (k), .optional = true                                                 \
+    }
+
+static const column SERVER_COLS[] = {
+    COL("Server", "name"),
+    COL("Address", "address"),
+    COL("Port", "port"),
+    COL("Connections", "connections"),
+    COL("State", "state"),
+    COL("GTID", "gtid"),
+    {0},
+};
+static const column SERVICE_COLS[] = {
+    COL("Service", "name"),
+    COL("Router", "router"),
+    COL("Connections", "connections"),
+    OPT("Total Connections", "total_connections"),
+    COL("Servers", "servers"),
+    {0},
+};
+static const column LISTENER_COLS[] = {
+    COL("Listener", "name"),
+    COL("Service", "service"),
+    COL("Address", "address"),
+    COL("Port", "port"),
+    COL("TLS", "tls"),
+    COL("Connections", "connections"),
+    {0},
+};
+static const column MONITOR_COLS[] = {
+    COL("Monitor", "name"),    COL("Module", "module"), COL("Master", "master"),
+    COL("Servers", "servers"), COL("Ticks", "seq"),     {0},
+};
+static const column SESSION_COLS[] = {
+    COL("Id", "id"),
+    FMT("Client", fmt_client),
+    COL("User", "user"),
+    COL("Service", "service"),
+    COL("State", "state"),
+    FMT("Age", fmt_age),
+    {0},
+};
+
+static const list_view SERVERS = {"/v1/servers", SERVER_COLS};
+static const list_view SERVICES = {"/v1/services", SERVICE_COLS};
+static const list_view LISTENERS = {"/v1/listeners", LISTENER_COLS};
+static const list_view MONITORS = {"/v1/monitors", MONITOR_COLS};
+static const list_view SESSIONS = {"/v1/sessions", SESSION_COLS};
+
+/* ---- the commands ---- */
+
+#define LIST(noun, view, what)                                                                     \
+    {                                                                                              \
+        "list", noun, 0, 0, "", "List the " what ".", cmd_list, &(view)                            \
+    }
+#define SHOW(noun, coll, what)                                                                     \
+    {                                                                                              \
+        "show", noun, 1, 1, "NAME", "Show everything about one " what ".", cmd_show, coll          \
+    }
+
+const command COMMANDS[] = {
+    LIST("servers", SERVERS, "servers: address, connections, state and GTID"),
+    LIST("services", SERVICES, "services: router, connections and servers"),
+    LIST("listeners", LISTENERS, "listeners: service, address, port, TLS and connections"),
+    LIST("monitors", MONITORS, "monitors: module, master and servers"),
+    LIST("sessions", SESSIONS, "client sessions: client, user, service, state and age"),
+    SHOW("server", "servers", "server"),
+    SHOW("service", "services", "service"),
+    SHOW("monitor", "monitors", "monitor (and its latest view of the cluster, with --json)"),
+    SHOW("listener", "listeners", "listener"),
+    {"show", "session", 1, 1, "ID", "Show one client session.", cmd_show, "sessions"},
+    {"set", "server", 2, 2, "NAME maintenance|drain",
+     "Put a server in maintenance (no traffic; the monitor moves the Master role away) or "
+     "drain it (no new sessions). Waits until the monitor has applied it.",
+     cmd_set, NULL},
+    {"clear", "server", 2, 2, "NAME maintenance|drain",
+     "Take a server out of maintenance or drain.", cmd_clear, NULL},
+    {"alter", "server", 3, 3, "NAME priority N",
+     "Change a server's master election priority (see the monitor's use_priority; a "
+     "negative one, written after --, never becomes master).",
+     cmd_alter, NULL},
+    {"kill", "session", 1, 1, "ID", "Close a client session.", cmd_kill, NULL},
+    {"rotate", "logs", 0, 0, "", "Reopen ferryd's log file (after logrotate moved it).", cmd_rotate,
+     NULL},
+    {"metrics", NULL, 0, 0, "", "Print the Prometheus metrics (GET /metrics).", cmd_metrics, NULL},
+    {"keygen", NULL, 0, 1, "[FILE]",
+     "Write a new key for encrypted passwords to FILE (default -k, else " SECRET_DEFAULT_KEY
+     "), mode 0400; --owner USER gives it to ferryd's user. Never overwrites a key.",
+     cmd_keygen, NULL},
+    {"encrypt", NULL, 1, 1, "PASSWORD",
+     "Print PASSWORD encrypted with the key (-k FILE) for any password parameter; "
+     "\"-\" reads it from standard input.",
+     cmd_encrypt, NULL},
+    {0},
+};
+
+/* ---- help ---- */
+
+static void usage_line(FILE *out, const command *cmd)
+{
+    fprintf(out, "  ferryctl %s%s%s%s%s\n", cmd->verb, cmd->noun ? " " : "",
+            cmd->noun ? cmd->noun : "", *cmd->args ? " " : "", cmd->args);
+}
+
+static void help_all(FILE *out)
+{
+    fputs("Usage: ferryctl [OPTIONS] COMMAND [ARGS]\n"
+          "The command-line client of ferryd's admin socket.\n\nCommands:\n",
+          out);
+    for (const command *cmd = COMMANDS; cmd->verb; cmd++)
+        usage_line(out, cmd);
+    fputs("\nOptions:\n"
+          "  -S, --socket PATH   ferryd's admin socket (default $FERRY_SOCKET, else " DEFAULT_SOCKET
+          ")\n"
+          "      --json          print the API's JSON instead of a table\n"
+          "  -k, --key-file FILE key file for keygen and encrypt\n"
+          "      --owner USER    owner of the key file written by keygen\n"
+          "  -h, --help          help; with a command, that command's help\n"
+          "  -V, --version       print the version\n\n"
+          "Exit status: 0 on success, 1 when ferryd refuses or cannot be reached (the reason\n"
+          "is printed), 2 on a usage error.\n",
+          out);
+}
+
+/* Prints text indented by two spaces, wrapped before column 78. */
+static void print_wrapped(const char *text)
+{
+    size_t col = 0;
+    fputs("\n ", stdout);
+    while (*text) {
+        size_t word = strcspn(text, " ");
+        if (col > 0 && col + 1 + word > 76) {
+            fputs("\n ", stdout);
+            col = 0;
+        }
+        printf(" %.*s", (int)word, text);
+        col += word + 1;
+        text += word;
+        text += strspn(text, " ");
+    }
+    putchar('\n');
+}
+
+/* Help of the commands matching the words given (verb, optional noun). */
+static int help_for(int argc, char **argv)
+{
+    int shown = 0;
+    for (const command *cmd = COMMANDS; cmd->verb; cmd++) {
+        if (argc > 0 && strcmp(cmd->verb, argv[0]) != 0)
+            continue;
+        if (argc > 1 && cmd->noun && strcmp(cmd->noun, argv[1]) != 0)
+            continue;
+        if (shown++)
+            putchar('\n');
+        fputs("Usage:\n", stdout);
+        usage_line(stdout, cmd);
+        print_wrapped(cmd->help);
+    }
+    if (!shown) {
+        fprintf(stderr, "ferryctl: unknown command '%s' (ferryctl --help lists them)\n", argv[0]);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* ---- dispatch ---- */
+
+static const command *find(int argc, char **argv, int *words)
+{
+    for (const command *cmd = COMMANDS; cmd->verb; cmd++) {
+        if (strcmp(cmd->verb, argv[0]) != 0)
+            continue;
+        *words = cmd->noun ? 2 : 1;
+        if (!cmd->noun || (argc > 1 && strcmp(cmd->noun, argv[1]) == 0))
+            return cmd;
+    }
+    return NULL;
+}
+
+static int run(const ctl *c, int argc, char **argv)
+{
+    int words = 1;
+    const command *cmd = find(argc, argv, &words);
+    if (!cmd) {
+        fprintf(stderr, "ferryctl: unknown command '%s%s%s' (ferryctl --help lists them)\n",
+                argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+        return EXIT_USAGE;
+    }
+    int nargs = argc - words;
+    if (nargs < cmd->min_args || nargs > cmd->max_args) {
+        fputs("ferryctl: wrong number of arguments. Usage:\n", stderr);
+        usage_line(stderr, cmd);
+        return EXIT_USAGE;
+    }
+    return cmd->run(c, argv + words, cmd->data);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option OPTS[] = {{"socket", required_argument, NULL, 'S'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"key-file", required_argument, NULL, 'k'},
+                                         {"owner", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
+    ctl c = {.socket = getenv("FERRY_SOCKET")};
+    bool help = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "S:k:hV", OPTS, NULL)) != -1) {
+        switch (opt) {
+        case 'S':
+            c.socket = optarg;
+            break;
+        case 'j':
+            c.json = true;
+            break;
+        case 'k':
+            c.key_file = optarg;
+            break;
+        case 'o':
+            c.owner = optarg;
+            break;
+        case 'h':
+            help = true;
+            break;
+        case 'V':
+            printf("ferryctl %s\n", FERRY_VERSION);
+            return 0;
+        default:
+            fputs("ferryctl --help lists the options\n", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (!c.socket || !*c.socket)
+        c.socket = DEFAULT_SOCKET;
+    argc -= optind;
+    argv += optind;
+    if (argc > 0 && strcmp(argv[0], "help") == 0)
+        return argc > 1 ? help_for(argc - 1, argv + 1) : (help_all(stdout), 0);
+    if (help || argc == 0) {
+        if (argc > 0)
+            return help_for(argc, argv);
+        help_all(help ? stdout : stderr);
+        return help ? 0 : EXIT_USAGE;
+    }
+    return run(&c, argc, argv);
+}
