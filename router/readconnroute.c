@@ -214,6 +214,7 @@ static bool start_packet(rcr_session *r, struct evbuffer *in)
             return false;
         }
         r->owed_reply = proto_com_has_reply(com);
+        r->s->queries++;
         r->req_seq = hdr[3];
         r->replied = 0;
     }
@@ -237,6 +238,7 @@ static void rcr_client_readable(session *s)
         if (n <= 0)
             break;
         r->fwd_left -= (size_t)n;
+        s->bytes_in += (uint64_t)n;
     }
     backend_flush(r->b);
 }
@@ -256,7 +258,9 @@ static void on_readable(backend *b)
     if (r->s->closing)
         return;
     struct evbuffer *in = backend_input(b);
-    r->replied += evbuffer_get_length(in);
+    size_t n = evbuffer_get_length(in);
+    r->replied += n;
+    r->s->bytes_out += n;
     evbuffer_add_buffer(session_output(r->s), in);
     session_flush(r->s);
     if (session_output_full(r->s))

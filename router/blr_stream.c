@@ -1,0 +1,601 @@
+/*
+ * blr_stream.c: one replica's event stream out of the relay's files (see
+ * blr_stream.h). Called on the replica's worker by blr_reader.c. The header
+ * of each file (artificial ROTATE, FORMAT_DESCRIPTION, GTID_LIST) follows
+ * MariaDB's dump thread; after it, events are read with pread into a
+ * bounded buffer, filtered (groups a GTID replica already has, ANNOTATE_ROWS
+ * it did not ask for) and framed as packets.
+ */
+#include "router/blr_stream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "protocol/binlog.h"
+#include "protocol/packet.h"
+#include "protocol/resultset.h"
+
+#define FDE_MAX        (64 * 1024)
+#define HEAD_EVENT_MAX (1024 * 1024) /* a GTID_LIST of GTID_POS_MAX domains is ~4 KiB */
+#define OFF_EVENT_SIZE 9
+#define OFF_LOG_POS    13
+#define OFF_FLAGS      17
+#define FDE_CREATE_OFF (BINLOG_HEADER_LEN + 2 + BINLOG_SERVER_VER_LEN)
+#define EOF_STATUS     0x0002 /* SERVER_STATUS_AUTOCOMMIT, as in MariaDB's end of a dump */
+
+struct blr_stream {
+    blr_store *store;
+    blr_stream_opts o;
+    gtid_pos *skip;  /* GTID mode: per domain, the replica's last seq, until passed */
+    gtid_pos *start; /* GTID mode: the replica's state, for the artificial GTID_LIST */
+    uint8_t seq;
+    uint32_t file_no; /* 0: waiting for the relay's first file */
+    bool pinned;
+    int fd;
+    bool file_crc;
+    bool first;       /* the next header is the dump's first */
+    bool need_header; /* file_no's ROTATE and FDE are still to be sent */
+    uint64_t resume;  /* first file, GTID mode: where events start */
+    uint64_t off;     /* file offset of buf[pos] */
+    uint8_t *buf;
+    size_t len, pos;
+    binlog_trx_tracker trx;
+    bool skipping; /* inside a group the replica already has */
+    /* an event larger than the buffer, being sent in pieces */
+    bool big;
+    uint64_t big_left;   /* event bytes still to send */
+    uint32_t chunk_left; /* payload bytes left in the current packet chunk */
+    bool chunk_full;     /* the current chunk is 0xffffff bytes: another header follows */
+    uint64_t events, bytes;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void store_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* ---- life ---------------------------------------------------------------- */
+
+blr_stream *blr_stream_new(blr_store *store, const blr_stream_opts *o, uint32_t file_no,
+                           uint64_t offset, uint8_t seq, char *err, size_t errlen)
+{
+    blr_stream *st = calloc(1, sizeof(*st));
+    if (!st || !(st->buf = malloc(BLR_STREAM_BUF)) || !(st->skip = calloc(1, sizeof(gtid_pos))) ||
+        !(st->start = calloc(1, sizeof(gtid_pos)))) {
+        blr_stream_free(st);
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    st->store = store;
+    st->o = *o;
+    st->o.start = NULL;
+    if (o->start) {
+        gtid_pos_copy(st->skip, o->start);
+        gtid_pos_copy(st->start, o->start);
+    }
+    st->seq = seq;
+    st->fd = -1;
+    st->first = true;
+    st->resume = offset;
+    if (file_no) {
+        if (blr_store_pin(store, file_no) < 0) {
+            fail(err, errlen, "binlog.%06u is not in the relay's binlog index", file_no);
+            blr_stream_free(st);
+            return NULL;
+        }
+        st->file_no = file_no;
+        st->pinned = true;
+        st->need_header = true;
+    }
+    return st;
+}
+
+void blr_stream_free(blr_stream *st)
+{
+    if (!st)
+        return;
+    if (st->pinned)
+        blr_store_unpin(st->store, st->file_no);
+    if (st->fd >= 0)
+        close(st->fd);
+    free(st->buf);
+    free(st->skip);
+    free(st->start);
+    free(st);
+}
+
+uint8_t blr_stream_seq(const blr_stream *st)
+{
+    return st->seq;
+}
+
+void blr_stream_where(const blr_stream *st, uint32_t *file_no, uint64_t *offset)
+{
+    *file_no = st->file_no;
+    *offset = st->off;
+}
+
+void blr_stream_counters(const blr_stream *st, uint64_t *events, uint64_t *bytes)
+{
+    *events = st->events;
+    *bytes = st->bytes;
+}
+
+/* ---- packets ------------------------------------------------------------- */
+
+static void put_header(blr_stream *st, struct evbuffer *out, uint32_t payload_len)
+{
+    uint8_t hdr[PROTO_HEADER_LEN];
+    proto_store_u24(hdr, payload_len);
+    hdr[3] = st->seq++;
+    evbuffer_add(out, hdr, sizeof(hdr));
+}
+
+/* One event as one packet: 00 + event (size + 1 < 16 MiB). */
+static void send_event(blr_stream *st, struct evbuffer *out, const uint8_t *ev, size_t size)
+{
+    static const uint8_t ok = 0;
+    put_header(st, out, (uint32_t)size + 1);
+    evbuffer_add(out, &ok, 1);
+    evbuffer_add(out, ev, size);
+    st->events++;
+    st->bytes += size;
+}
+
+static binlog_header artificial(const blr_stream *st, uint32_t log_pos, uint16_t flags)
+{
+    return (binlog_header){.server_id = st->o.server_id, .log_pos = log_pos, .flags = flags};
+}
+
+static void send_rotate(blr_stream *st, struct evbuffer *out, uint64_t pos, bool crc)
+{
+    char name[BLR_NAME_MAX];
+    blr_store_file_name(st->file_no, name);
+    binlog_header h = artificial(st, 0, BINLOG_F_ARTIFICIAL);
+    proto_buf b;
+    proto_buf_init(&b);
+    binlog_write_rotate(&b, &h, pos, name, strlen(name), crc);
+    send_event(st, out, b.data, b.len);
+    proto_buf_free(&b);
+}
+
+static void send_gtid_list(blr_stream *st, struct evbuffer *out, uint64_t log_pos)
+{
+    binlog_header h = artificial(st, (uint32_t)log_pos, BINLOG_F_ARTIFICIAL);
+    proto_buf b;
+    proto_buf_init(&b);
+    binlog_write_gtid_list(&b, &h, st->start->v, st->start->n, 0, st->file_crc);
+    send_event(st, out, b.data, b.len);
+    proto_buf_free(&b);
+}
+
+void blr_stream_heartbeat(blr_stream *st, struct evbuffer *out)
+{
+    if (!st->file_no || st->need_header || st->big)
+        return;
+    char name[BLR_NAME_MAX];
+    blr_store_file_name(st->file_no, name);
+    binlog_header h = artificial(st, (uint32_t)st->off, 0);
+    proto_buf b;
+    proto_buf_init(&b);
+    binlog_write_heartbeat(&b, &h, name, strlen(name), st->file_crc);
+    send_event(st, out, b.data, b.len);
+    proto_buf_free(&b);
+}
+
+static void send_eof(blr_stream *st, struct evbuffer *out)
+{
+    proto_buf b;
+    proto_buf_init(&b);
+    st->seq = proto_rs_end(&b, st->seq, EOF_STATUS, st->o.deprecate_eof);
+    evbuffer_add(out, b.data, b.len);
+    proto_buf_free(&b);
+}
+
+/* ---- the file ------------------------------------------------------------ */
+
+/* Where readers may read up to in the current file; *closed if a later file exists. */
+static uint64_t visible_end(blr_stream *st, bool *closed)
+{
+    blr_pos v = blr_store_visible(st->store, NULL);
+    *closed = v.file_no > st->file_no;
+    if (v.file_no == st->file_no)
+        return v.offset;
+    int64_t size = *closed ? blr_store_file_size(st->store, st->file_no) : 0;
+    return size > 0 ? (uint64_t)size : 0;
+}
+
+/* Reads the whole event at off (at most max bytes) into b. */
+static int read_event_at(blr_stream *st, uint64_t off, size_t max, proto_buf *b, char *err,
+                         size_t errlen)
+{
+    uint8_t hdr[BINLOG_HEADER_LEN];
+    binlog_header h;
+    if (pread(st->fd, hdr, sizeof(hdr), (off_t)off) != (ssize_t)sizeof(hdr) ||
+        binlog_header_decode(hdr, sizeof(hdr), &h) != PROTO_OK)
+        return fail(err, errlen, "binlog.%06u: cannot read the event at %llu", st->file_no,
+                    (unsigned long long)off);
+    if (h.event_size < BINLOG_HEADER_LEN || h.event_size > max)
+        return fail(err, errlen, "binlog.%06u: bad event size %u at %llu", st->file_no,
+                    h.event_size, (unsigned long long)off);
+    proto_buf_reset(b);
+    if (pread(st->fd, proto_buf_reserve(b, h.event_size), h.event_size, (off_t)off) !=
+        (ssize_t)h.event_size)
+        return fail(err, errlen, "binlog.%06u: short read at %llu", st->file_no,
+                    (unsigned long long)off);
+    b->len = h.event_size;
+    return 0;
+}
+
+static int open_file(blr_stream *st, char *err, size_t errlen)
+{
+    char path[4200];
+    if (st->fd >= 0)
+        close(st->fd);
+    st->fd = -1;
+    if (blr_store_path(st->store, st->file_no, path, sizeof(path)) < 0 ||
+        (st->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return fail(err, errlen, "cannot open binlog.%06u: %s", st->file_no, strerror(errno));
+    return 0;
+}
+
+/* Clears BINLOG_IN_USE (and create_ts / log_pos when asked) and fixes the CRC. */
+static void fix_fde(uint8_t *ev, size_t len, bool zero_create, bool zero_pos, bool crc)
+{
+    ev[OFF_FLAGS] &= (uint8_t)~BINLOG_F_BINLOG_IN_USE;
+    if (zero_create && len >= FDE_CREATE_OFF + 4)
+        store_u32(ev + FDE_CREATE_OFF, 0);
+    if (zero_pos)
+        store_u32(ev + OFF_LOG_POS, 0);
+    if (crc)
+        binlog_crc_store(ev, len);
+}
+
+/* Domains where the replica's GTID is the file's starting one need no skipping. */
+static void drop_reached(blr_stream *st, const uint8_t *ev, size_t len)
+{
+    binlog_event e;
+    binlog_gtid_list l;
+    if (binlog_event_parse(ev, len, st->file_crc, &e) != PROTO_OK ||
+        binlog_gtid_list_decode(&e, &l) != PROTO_OK)
+        return;
+    for (uint32_t i = 0; i < l.count; i++) {
+        gtid_t g;
+        binlog_gtid_list_at(&l, i, &g);
+        const gtid_t *want = gtid_pos_get(st->skip, g.domain);
+        if (want && want->seq == g.seq)
+            gtid_pos_remove(st->skip, g.domain);
+    }
+}
+
+/* GTID mode, first file: the file's GTID_LIST, then the artificial one at the resume point. */
+static int send_gtid_head(blr_stream *st, struct evbuffer *out, uint64_t at, char *err,
+                          size_t errlen)
+{
+    uint64_t head_end = blr_store_header_end(st->store, st->file_no);
+    proto_buf b;
+    proto_buf_init(&b);
+    int rc = 0;
+    while (rc == 0 && at < head_end) {
+        rc = read_event_at(st, at, HEAD_EVENT_MAX, &b, err, errlen);
+        if (rc == 0 && b.data[4] == BINLOG_GTID_LIST_EVENT)
+            drop_reached(st, b.data, b.len);
+        if (rc == 0)
+            send_event(st, out, b.data, b.len);
+        at += b.len;
+    }
+    proto_buf_free(&b);
+    if (rc < 0)
+        return -1;
+    if (st->resume > at) {
+        send_gtid_list(st, out, st->resume);
+        at = st->resume;
+    }
+    st->off = at;
+    return 0;
+}
+
+static uint8_t fde_checksum_alg(const uint8_t *ev, size_t len)
+{
+    binlog_event e;
+    binlog_fde f;
+    if (binlog_event_parse(ev, len, false, &e) != PROTO_OK || binlog_fde_decode(&e, &f) != PROTO_OK)
+        return BINLOG_CHECKSUM_UNDEF;
+    return f.checksum_alg;
+}
+
+/* The file-mode start offset must be an event start inside the file. */
+static int check_start_pos(blr_stream *st, uint64_t fde_end, char *err, size_t errlen)
+{
+    bool closed;
+    uint64_t end = visible_end(st, &closed);
+    if (st->o.start_pos < fde_end || st->o.start_pos > end)
+        return fail(err, errlen,
+                    "Client requested master to start replication from impossible position; "
+                    "the first event 'binlog.%06u' at %llu, the last event read from "
+                    "'binlog.%06u' at 4, the last byte read from 'binlog.%06u' at 4.",
+                    st->file_no, (unsigned long long)st->o.start_pos, st->file_no, st->file_no);
+    st->off = st->o.start_pos;
+    return 0;
+}
+
+/* Artificial ROTATE, the file's FDE, and for the first file what its mode needs. */
+static int send_header(blr_stream *st, struct evbuffer *out, char *err, size_t errlen)
+{
+    proto_buf fde;
+    proto_buf_init(&fde);
+    if (open_file(st, err, errlen) < 0 || read_event_at(st, 4, FDE_MAX, &fde, err, errlen) < 0) {
+        proto_buf_free(&fde);
+        return -1;
+    }
+    uint8_t alg = fde_checksum_alg(fde.data, fde.len);
+    if (fde.data[4] != BINLOG_FORMAT_DESCRIPTION_EVENT || alg == BINLOG_CHECKSUM_UNDEF) {
+        proto_buf_free(&fde);
+        return fail(err, errlen, "Failed to find format descriptor event in start of binlog");
+    }
+    if (alg == BINLOG_CHECKSUM_CRC32 && !st->o.checksum_aware) {
+        proto_buf_free(&fde);
+        return fail(err, errlen,
+                    "Slave can not handle replication events with the checksum that master is "
+                    "configured to log");
+    }
+    bool first = st->first, gtid = first && st->o.gtid_mode;
+    bool from_pos = first && !st->o.gtid_mode && st->o.start_pos > 4;
+    bool prev_crc = first ? st->o.replica_crc && alg == BINLOG_CHECKSUM_CRC32 : st->file_crc;
+    st->file_crc = alg == BINLOG_CHECKSUM_CRC32;
+    send_rotate(st, out, from_pos ? st->o.start_pos : 4, prev_crc);
+    fix_fde(fde.data, fde.len, gtid || from_pos, from_pos, st->file_crc);
+    send_event(st, out, fde.data, fde.len);
+    uint64_t fde_end = 4 + fde.len;
+    proto_buf_free(&fde);
+    st->off = fde_end;
+    st->len = st->pos = 0;
+    st->first = st->need_header = false;
+    st->skipping = false;
+    binlog_trx_init(&st->trx, st->file_crc);
+    if (gtid)
+        return send_gtid_head(st, out, fde_end, err, errlen) < 0 ? -1 : 1;
+    if (from_pos)
+        return check_start_pos(st, fde_end, err, errlen) < 0 ? -1 : 1;
+    return 1;
+}
+
+/* Moves on to the file after a closed one. */
+static int next_file(blr_stream *st, char *err, size_t errlen)
+{
+    uint32_t next = st->file_no + 1;
+    if (blr_store_pin(st->store, next) < 0)
+        return fail(err, errlen, "could not find next log: binlog.%06u is not in the relay's index",
+                    next);
+    blr_store_unpin(st->store, st->file_no);
+    st->file_no = next;
+    st->need_header = true;
+    st->len = st->pos = 0;
+    return 0;
+}
+
+/* The relay's first file, once there is one. */
+static bool start_first(blr_stream *st)
+{
+    uint32_t first, last;
+    blr_store_range(st->store, &first, &last);
+    if (!first || blr_store_visible(st->store, NULL).file_no == 0 ||
+        blr_store_pin(st->store, first) < 0)
+        return false;
+    st->file_no = first;
+    st->pinned = true;
+    st->need_header = true;
+    st->resume = 0;
+    st->o.start_pos = 4;
+    return true;
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+/* Reads more of the file after what the buffer holds. Bytes read, 0 at the visible end. */
+static int refill(blr_stream *st, char *err, size_t errlen)
+{
+    if (st->pos > 0) {
+        memmove(st->buf, st->buf + st->pos, st->len - st->pos);
+        st->len -= st->pos;
+        st->pos = 0;
+    }
+    bool closed;
+    uint64_t end = visible_end(st, &closed), from = st->off + st->len;
+    if (end <= from || st->len == BLR_STREAM_BUF)
+        return 0;
+    size_t want = BLR_STREAM_BUF - st->len;
+    if (end - from < want)
+        want = (size_t)(end - from);
+    ssize_t n = pread(st->fd, st->buf + st->len, want, (off_t)from);
+    if (n <= 0)
+        return fail(err, errlen, "cannot read binlog.%06u at %llu: %s", st->file_no,
+                    (unsigned long long)from, n < 0 ? strerror(errno) : "unexpected end of file");
+    st->len += (size_t)n;
+    return (int)n;
+}
+
+/* Whether the event belongs to a group the replica already has (GTID mode). */
+static bool skip_group(blr_stream *st, const uint8_t *ev, size_t len)
+{
+    if (!st->skipping && st->skip->n == 0)
+        return false;
+    enum binlog_trx_result r = binlog_trx_feed(&st->trx, ev, len);
+    if (ev[4] == BINLOG_GTID_EVENT && r != BINLOG_TRX_BAD) {
+        const gtid_t *g = &st->trx.gtid.gtid;
+        const gtid_t *have = gtid_pos_get(st->skip, g->domain);
+        uint64_t seq = have ? have->seq : 0;
+        st->skipping = have && g->seq <= seq;
+        if (have && g->seq >= seq)
+            gtid_pos_remove(st->skip, g->domain); /* start point reached in this domain */
+        return st->skipping;
+    }
+    if (!st->skipping)
+        return false;
+    if (r == BINLOG_TRX_IN_GROUP)
+        return true;
+    st->skipping = false;
+    return r == BINLOG_TRX_GROUP_END;
+}
+
+static bool filtered(blr_stream *st, const uint8_t *ev, size_t len)
+{
+    if (skip_group(st, ev, len))
+        return true;
+    return ev[4] == BINLOG_ANNOTATE_ROWS_EVENT && !st->o.send_annotate &&
+           st->o.capability >= BLR_CAP_TOLERATE_HOLES;
+}
+
+static int truncated(blr_stream *st, char *err, size_t errlen)
+{
+    return fail(err, errlen, "binlog.%06u ends in the middle of an event at %llu", st->file_no,
+                (unsigned long long)st->off);
+}
+
+/* Sends the next chunk of a big event (and the chunk headers it needs). */
+static int big_continue(blr_stream *st, struct evbuffer *out, char *err, size_t errlen)
+{
+    if (st->chunk_left == 0) {
+        uint32_t chunk = st->big_left < PROTO_MAX_CHUNK ? (uint32_t)st->big_left : PROTO_MAX_CHUNK;
+        put_header(st, out, chunk);
+        st->chunk_left = chunk;
+        st->chunk_full = chunk == PROTO_MAX_CHUNK;
+    }
+    if (st->big_left > 0 && st->pos == st->len) {
+        int r = refill(st, err, errlen);
+        if (r <= 0)
+            return r < 0 ? -1 : truncated(st, err, errlen);
+    }
+    size_t n = st->len - st->pos;
+    if (n > st->chunk_left)
+        n = st->chunk_left;
+    if (n > st->big_left)
+        n = (size_t)st->big_left;
+    evbuffer_add(out, st->buf + st->pos, n);
+    st->pos += n;
+    st->off += n;
+    st->chunk_left -= (uint32_t)n;
+    st->big_left -= n;
+    if (st->big_left == 0 && st->chunk_left == 0 && !st->chunk_full)
+        st->big = false;
+    else if (st->chunk_left == 0 && !st->chunk_full)
+        return fail(err, errlen, "internal error: event framing"); /* cannot happen */
+    return 1;
+}
+
+/* An event larger than the buffer: filtered on its first bytes, then sent in pieces. */
+static int start_big(blr_stream *st, struct evbuffer *out, uint32_t size, char *err,
+                     size_t errlen)
+{
+    int r;
+    while (st->len - st->pos < BLR_STREAM_BUF && (r = refill(st, err, errlen)) != 0)
+        if (r < 0)
+            return -1;
+    bool closed;
+    if (visible_end(st, &closed) < st->off + size)
+        return closed ? truncated(st, err, errlen) : 0;
+    uint8_t *p = st->buf + st->pos, saved[4];
+    size_t have = st->len - st->pos;
+    memcpy(saved, p + OFF_EVENT_SIZE, 4);
+    store_u32(p + OFF_EVENT_SIZE, (uint32_t)have); /* a digest the group tracker can read */
+    bool skip = filtered(st, p, have);
+    memcpy(p + OFF_EVENT_SIZE, saved, 4);
+    if (skip) {
+        st->off += size;
+        st->len = st->pos = 0;
+        return 1;
+    }
+    uint64_t payload = (uint64_t)size + 1;
+    uint32_t chunk = payload < PROTO_MAX_CHUNK ? (uint32_t)payload : PROTO_MAX_CHUNK;
+    static const uint8_t ok = 0;
+    put_header(st, out, chunk);
+    evbuffer_add(out, &ok, 1);
+    st->big = true;
+    st->big_left = size;
+    st->chunk_left = chunk - 1;
+    st->chunk_full = chunk == PROTO_MAX_CHUNK;
+    st->events++;
+    st->bytes += size;
+    return big_continue(st, out, err, errlen);
+}
+
+/* Handles the next event: 1, or 0 when nothing more is visible in this file. */
+static int next_event(blr_stream *st, struct evbuffer *out, char *err, size_t errlen)
+{
+    size_t avail = st->len - st->pos;
+    uint32_t size = avail >= BINLOG_HEADER_LEN ? proto_load_u32(st->buf + st->pos + 9) : 0;
+    if (avail < BINLOG_HEADER_LEN || (avail < size && size <= BLR_STREAM_BUF)) {
+        if (refill(st, err, errlen) < 0)
+            return -1;
+        avail = st->len - st->pos;
+        size = avail >= BINLOG_HEADER_LEN ? proto_load_u32(st->buf + st->pos + 9) : 0;
+    }
+    bool closed = false;
+    if (avail < BINLOG_HEADER_LEN || (avail < size && size <= BLR_STREAM_BUF)) {
+        if (avail > 0)
+            visible_end(st, &closed);
+        return closed ? truncated(st, err, errlen) : 0;
+    }
+    if (size < BINLOG_HEADER_LEN)
+        return fail(err, errlen, "binlog.%06u: corrupt event (size %u) at %llu", st->file_no, size,
+                    (unsigned long long)st->off);
+    if (size > BLR_STREAM_BUF)
+        return start_big(st, out, size, err, errlen);
+    const uint8_t *p = st->buf + st->pos;
+    if (!filtered(st, p, size))
+        send_event(st, out, p, size);
+    st->pos += size;
+    st->off += size;
+    return 1;
+}
+
+blr_stream_rc blr_stream_pump(blr_stream *st, struct evbuffer *out, size_t high_water, char *err,
+                              size_t errlen)
+{
+    for (;;) {
+        if (evbuffer_get_length(out) >= high_water)
+            return BLR_STREAM_FULL;
+        int r;
+        if (st->big)
+            r = big_continue(st, out, err, errlen);
+        else if (!st->file_no)
+            r = start_first(st) ? 1 : 0;
+        else if (st->need_header)
+            r = send_header(st, out, err, errlen);
+        else
+            r = next_event(st, out, err, errlen);
+        if (r < 0)
+            return BLR_STREAM_ERROR;
+        if (r > 0)
+            continue;
+        bool closed = false;
+        if (st->file_no)
+            visible_end(st, &closed);
+        if (closed) {
+            if (next_file(st, err, errlen) < 0)
+                return BLR_STREAM_ERROR;
+            continue;
+        }
+        if (!st->o.non_block)
+            return BLR_STREAM_IDLE;
+        send_eof(st, out);
+        return BLR_STREAM_DONE;
+    }
+}
