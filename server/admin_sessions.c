@@ -293,6 +293,8 @@ json_t *admin_service_json(const service *svc, const admin_sessions *all, bool d
                           (json_int_t)admin_count_sessions(all, svc->name, NULL), "servers",
                           admin_servers_of_monitor(svc->cluster), "listeners",
                           names_of_listeners(svc->name));
+    json_object_set_new(o, "total_connections",
+                        json_integer((json_int_t)atomic_load(&svc->total_sessions)));
     if (detail)
         json_object_set_new(o, "parameters", admin_params_json(svc->cfg));
     return o;

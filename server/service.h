@@ -6,6 +6,8 @@
 #ifndef FERRY_SERVER_SERVICE_H
 #define FERRY_SERVER_SERVICE_H
 
+#include <stdatomic.h>
+
 #include "server/config.h"
 #include "server/registry.h"
 
@@ -21,6 +23,7 @@ typedef struct service {
     const char *cluster;      /* the monitor's name */
     const cfg_object *global; /* the "ferry" group (datadir, ...) */
     struct users_cache *users;
+    atomic_uint_fast64_t total_sessions; /* accepted since start */
 } service;
 
 /* Creates every service (router init included). 0 or -1 with err. */

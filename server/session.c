@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "protocol/response.h"
 #include "server/flow.h"
@@ -32,6 +33,13 @@ static struct {
 } g_per_worker[WORKER_MAX];
 
 static atomic_uint_fast64_t g_next_id = 1;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static struct session_list *worker_list(worker *w)
 {
@@ -86,6 +94,8 @@ void session_accept(worker *w, evutil_socket_t fd, struct listener *lst,
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     s->id = atomic_fetch_add(&g_next_id, 1);
+    s->started_ms = now_ms();
+    atomic_fetch_add(&lst->svc->total_sessions, 1);
     s->w = w;
     s->lst = lst;
     s->svc = lst->svc;
@@ -153,6 +163,9 @@ static void free_later_cb(evutil_socket_t fd, short what, void *arg)
 
 static void schedule_free(session *s)
 {
+    if (s->free_scheduled)
+        return;
+    s->free_scheduled = true;
     bufferevent_disable(s->client, EV_READ | EV_WRITE);
     event_base_once(worker_base(s->w), -1, EV_TIMEOUT, free_later_cb, s, NULL);
 }
@@ -214,6 +227,8 @@ static void client_event_cb(struct bufferevent *bev, short what, void *arg)
                  : (what & BEV_EVENT_TIMEOUT) ? "timed out"
                                               : "connection error");
     s->closing = true;
+    if (s->free_scheduled)
+        return; /* free_later_cb frees it */
     if (s->users_pending) {
         s->closed = true;
         bufferevent_disable(bev, EV_READ | EV_WRITE);

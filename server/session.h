@@ -68,6 +68,7 @@ typedef struct session {
     bool tls;
     bool compressed;
     bool closing;        /* flushing a final packet; then freed */
+    bool free_scheduled; /* a deferred free is pending: nothing else frees it */
     bool closed;         /* client gone; freed when no callback is pending */
     bool router_started; /* session_end is owed */
     bool users_pending;  /* a users_refresh callback will arrive */

@@ -6,9 +6,9 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
-  libmariadb-dev libevent-dev libssl-dev libconfig-dev libpcre2-dev zlib1g-dev libcmocka-dev
+  libmariadb-dev libevent-dev libssl-dev libconfig-dev libpcre2-dev zlib1g-dev libcmocka-dev libjansson-dev
   mariadb-server mariadb-client galera-4 mariadb-backup rsync
-  python3 python3-pytest python3-pymysql sysbench haproxy openssl procps iproute2
+  python3 python3-pytest python3-pymysql python3-prometheus-client sysbench haproxy openssl procps iproute2
 )
 
 missing=()
