@@ -28,7 +28,9 @@
 #define ER_OPTION_PREVENTS_STATEMENT 1290
 #define ER_SECURE_TRANSPORT_REQUIRED 3159
 #define ER_SERVER_SHUTDOWN        1053
-#define ER_NO_SERVER              2003 /* no usable backend (as the client library's "can't connect") */
+/* No usable backend, or a backend refused Ferry's login: MariaDB's generic
+ * server error (codes 2000-2999 are client-side; libmariadb rejects them). */
+#define ER_NO_SERVER              1105
 
 typedef struct proto_ok {
     uint64_t affected_rows;

@@ -85,6 +85,27 @@ static int parse_sync(const char *text, blr_config *c, char *err, size_t errlen)
     return 0;
 }
 
+static int parse_start_pos(const cfg_object *o, gtid_pos *p, char *err, size_t errlen)
+{
+    const char *start = cfg_str(o, "gtid_start_pos"), *why = NULL;
+    if (gtid_pos_parse(p, start, strlen(start), &why) == 0)
+        return 0;
+    snprintf(err, errlen, "parameter 'gtid_start_pos': '%s' is not a GTID position: %s", start,
+             why ? why : "malformed");
+    return -1;
+}
+
+static int blr_check(const cfg_object *o, char *err, size_t errlen)
+{
+    blr_config *c = calloc(1, sizeof(*c));
+    int rc = c && parse_start_pos(o, &c->gtid_start_pos, err, errlen) == 0 &&
+                     parse_sync(cfg_str(o, "sync_binlog"), c, err, errlen) == 0
+                 ? 0
+                 : -1;
+    free(c);
+    return rc;
+}
+
 static int read_config(service *svc, blr_config *c, char *err, size_t errlen)
 {
     const cfg_object *o = svc->cfg;
@@ -99,12 +120,8 @@ static int read_config(service *svc, blr_config *c, char *err, size_t errlen)
     c->max_binlog_size = (uint64_t)cfg_int(o, "max_binlog_size");
     c->expire_log_duration_s = cfg_int(o, "expire_log_duration");
     c->expire_log_minimum_files = (int)cfg_int(o, "expire_log_minimum_files");
-    const char *start = cfg_str(o, "gtid_start_pos"), *why = NULL;
-    if (gtid_pos_parse(&c->gtid_start_pos, start, strlen(start), &why) != 0) {
-        snprintf(err, errlen, "parameter 'gtid_start_pos': '%s' is not a GTID position: %s", start,
-                 why ? why : "malformed");
+    if (parse_start_pos(o, &c->gtid_start_pos, err, errlen) < 0)
         return -1;
-    }
     return parse_sync(cfg_str(o, "sync_binlog"), c, err, errlen);
 }
 
@@ -167,6 +184,7 @@ static int blr_service_init(service *svc, char *err, size_t errlen)
 const router_ops BINLOGROUTER_OPS = {
     .name = "binlogrouter",
     .params = BLR_PARAMS,
+    .check = blr_check,
     .service_init = blr_service_init,
     .service_stop = blr_service_stop,
     .service_free = blr_service_free,

@@ -51,8 +51,8 @@ static void fail(blr_session *bs, const char *fmt, ...)
 static void start_stream(blr_session *bs, uint32_t file_no, uint64_t offset)
 {
     char err[512];
-    bs->st = blr_stream_new(bs->b->store, &bs->opts, file_no, offset, bs->dump_seq, err,
-                            sizeof(err));
+    bs->st =
+        blr_stream_new(bs->b->store, &bs->opts, file_no, offset, bs->dump_seq, err, sizeof(err));
     if (!bs->st) {
         fail(bs, "%s", err);
         return;
@@ -95,8 +95,8 @@ static void start_at_file(blr_session *bs, const char *file, uint64_t pos)
         return;
     }
     bs->opts.start_pos = pos;
-    snprintf(bs->start, sizeof(bs->start), "file '%.64s' position %llu",
-             file[0] ? file : "(first)", (unsigned long long)pos);
+    snprintf(bs->start, sizeof(bs->start), "file '%.64s' position %llu", file[0] ? file : "(first)",
+             (unsigned long long)pos);
     start_stream(bs, no, pos);
 }
 
@@ -277,9 +277,9 @@ void blr_dump_stop(blr_session *bs, const char *why)
         blr_stream_counters(bs->st, &events, &bytes);
         log_notice("binlog relay '%s': replica %s:%d (server_id %u) disconnected at "
                    "binlog.%06u:%llu after %llu events (%llu bytes): %s",
-                   svc_name(bs), bs->s->client_ip, bs->s->client_port, bs->info.server_id,
-                   file_no, (unsigned long long)off, (unsigned long long)events,
-                   (unsigned long long)bytes, why);
+                   svc_name(bs), bs->s->client_ip, bs->s->client_port, bs->info.server_id, file_no,
+                   (unsigned long long)off, (unsigned long long)events, (unsigned long long)bytes,
+                   why);
         blr_stream_free(bs->st);
         bs->st = NULL;
     } else if (bs->dump == BLR_DUMP_WAITING) {
@@ -290,6 +290,8 @@ void blr_dump_stop(blr_session *bs, const char *why)
     }
     if (bs->timer)
         evtimer_del(bs->timer);
+    if (bs->resume)
+        event_del(bs->resume);
     pthread_mutex_lock(&bs->b->replicas_lock);
     bs->info.dumping = false;
     pthread_mutex_unlock(&bs->b->replicas_lock);

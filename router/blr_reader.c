@@ -22,7 +22,8 @@
 #include "server/service.h"
 #include "server/users.h"
 
-#define BLR_PACKET_MAX      (1024 * 1024) /* longest command the relay reads */
+#define BLR_PACKET_MAX      (1024 * 1024)     /* longest command the relay reads */
+#define PUMP_BUDGET         (8 * 1024 * 1024) /* bytes per turn before other sessions' turn */
 #define ER_OUT_OF_RESOURCES 1041
 #define ER_MALFORMED_PACKET 1835
 
@@ -160,6 +161,7 @@ static void kill_same_id(worker *w, void *arg)
                  "the master; the last byte read from 'binlog.%06u' at %llu.",
                  file_no, (unsigned long long)off);
         session_send_error(bs->s, blr_stream_seq(bs->st), ER_SLAVE_SAME_ID, "HY000", "%s", msg);
+        session_flush(bs->s);
         blr_dump_stop(bs, "a replica with the same server_id connected");
         session_close(bs->s, "a replica with the same server_id connected");
         break;
@@ -206,37 +208,58 @@ static void arm_heartbeat(blr_session *bs)
     blr_reader_arm(bs, ms > 0 ? ms : 1);
 }
 
+/*
+ * Runs the stream until the client's output holds unsent bytes (the write
+ * callback, client_drained, resumes it), the stream is idle or done, or this
+ * turn's budget is spent (then the resume event continues it on the next
+ * loop turn, after other sessions).
+ */
 void blr_reader_pump(blr_session *bs)
 {
-    if (bs->s->closing || !bs->st)
-        return;
+    session *s = bs->s;
     char err[512];
-    blr_stream_rc rc =
-        blr_stream_pump(bs->st, session_output(bs->s), FLOW_HIGH_WATER, err, sizeof(err));
-    switch (rc) {
-    case BLR_STREAM_FULL:
-        bs->dump = BLR_DUMP_STREAMING;
+    uint64_t events, start, sent;
+    if (s->closing || !bs->st)
+        return;
+    blr_stream_counters(bs->st, &events, &start);
+    for (;;) {
+        blr_stream_rc rc =
+            blr_stream_pump(bs->st, session_output(s), FLOW_HIGH_WATER, err, sizeof(err));
+        session_flush(s);
+        if (rc == BLR_STREAM_ERROR) {
+            blr_reader_fail(bs, blr_stream_seq(bs->st), err);
+            return;
+        }
+        if (rc == BLR_STREAM_DONE) {
+            blr_dump_stop(bs, "sent everything (non-blocking dump)");
+            bs->dump = BLR_DUMP_OVER;
+            return;
+        }
+        bs->dump = rc == BLR_STREAM_IDLE ? BLR_DUMP_TAILING : BLR_DUMP_STREAMING;
         arm_heartbeat(bs);
-        break;
-    case BLR_STREAM_IDLE:
-        bs->dump = BLR_DUMP_TAILING;
-        arm_heartbeat(bs);
-        break;
-    case BLR_STREAM_DONE:
-        blr_dump_stop(bs, "sent everything (non-blocking dump)");
-        bs->dump = BLR_DUMP_OVER;
-        break;
-    case BLR_STREAM_ERROR:
-        blr_reader_fail(bs, blr_stream_seq(bs->st), err);
-        break;
+        if (rc == BLR_STREAM_IDLE || evbuffer_get_length(session_output(s)) > 0)
+            return;
+        blr_stream_counters(bs->st, &events, &sent);
+        if (sent - start >= PUMP_BUDGET) {
+            event_active(bs->resume, EV_TIMEOUT, 0);
+            return;
+        }
     }
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    blr_session *bs = arg;
+    if (bs->dump == BLR_DUMP_STREAMING)
+        blr_reader_pump(bs);
 }
 
 void blr_reader_fail(blr_session *bs, uint8_t seq, const char *msg)
 {
     session_send_error(bs->s, seq, ER_MASTER_FATAL_ERROR_READING_BINLOG, "HY000", "%s", msg);
-    log_notice("binlog relay '%s': replica %s:%d (server_id %u): error 1236: %s",
-               bs->b->svc->name, bs->s->client_ip, bs->s->client_port, bs->info.server_id, msg);
+    session_flush(bs->s);
+    log_notice("binlog relay '%s': replica %s:%d (server_id %u): error 1236: %s", bs->b->svc->name,
+               bs->s->client_ip, bs->s->client_port, bs->info.server_id, msg);
     blr_dump_stop(bs, "error 1236");
     session_close(bs->s, "binlog dump error");
 }
@@ -254,8 +277,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         return;
     uint64_t events, bytes;
     blr_stream_counters(bs->st, &events, &bytes);
-    if (bs->dump == BLR_DUMP_TAILING && events == bs->hb_events)
+    if (bs->dump == BLR_DUMP_TAILING && events == bs->hb_events) {
         blr_stream_heartbeat(bs->st, session_output(bs->s));
+        session_flush(bs->s);
+    }
     blr_stream_counters(bs->st, &bs->hb_events, &bytes);
     int64_t ms = (int64_t)(bs->vars.heartbeat_ns / 1000000);
     blr_reader_arm(bs, ms > 0 ? ms : 1);
@@ -266,6 +291,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 static void reply(blr_session *bs, const proto_buf *b)
 {
     evbuffer_add(session_output(bs->s), b->data, b->len);
+    session_flush(bs->s);
+}
+
+static void reply_error(blr_session *bs, uint8_t seq, uint16_t code, const char *msg)
+{
+    session_send_error(bs->s, seq, code, code == ER_UNKNOWN_COM_ERROR ? "08S01" : "HY000", "%s",
+                       msg);
+    session_flush(bs->s);
 }
 
 static void reply_ok(blr_session *bs, uint8_t seq)
@@ -287,7 +320,7 @@ static void run_sql(blr_session *bs)
     users_unref(t);
     blr_sql_ctx c = {.b = bs->b,
                      .vars = &bs->vars,
-                     .deprecate_eof = (s->creds.caps & CLIENT_DEPRECATE_EOF) != 0,
+                     .caps = s->creds.caps,
                      .user = s->creds.user,
                      .client_ip = s->client_ip,
                      .conn_id = s->id,
@@ -303,8 +336,7 @@ static void register_slave(blr_session *bs, uint8_t seq)
 {
     proto_register_slave r;
     if (proto_register_slave_parse(bs->pkt.data, bs->pkt.len, &r) != PROTO_OK) {
-        session_send_error(bs->s, seq, ER_MALFORMED_PACKET, "08S01",
-                           "Malformed COM_REGISTER_SLAVE packet");
+        reply_error(bs, seq, ER_MALFORMED_PACKET, "Malformed COM_REGISTER_SLAVE packet");
         return;
     }
     pthread_mutex_lock(&bs->b->replicas_lock);
@@ -346,11 +378,13 @@ static void dispatch(blr_session *bs, uint8_t seq)
     case COM_BINLOG_DUMP_GTID:
         blr_dump_request(bs, bs->pkt.data, bs->pkt.len, rseq);
         break;
-    default:
-        session_send_error(s, rseq, ER_UNKNOWN_COM_ERROR, "08S01",
-                           "Ferry's binlog relay does not support %s (command 0x%02x)",
-                           proto_com_name(cmd), cmd);
+    default: {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "Ferry's binlog relay does not support %s (command 0x%02x)",
+                 proto_com_name(cmd), cmd);
+        reply_error(bs, rseq, ER_UNKNOWN_COM_ERROR, msg);
         break;
+    }
     }
 }
 
@@ -360,7 +394,8 @@ void blr_session_start(session *s)
 {
     blr_service *b = s->svc->router_data;
     blr_session *bs = s->creds.repl_slave ? calloc(1, sizeof(*bs)) : NULL;
-    if (!bs || !(bs->timer = evtimer_new(worker_base(s->w), on_timer, bs))) {
+    if (!bs || !(bs->timer = evtimer_new(worker_base(s->w), on_timer, bs)) ||
+        !(bs->resume = event_new(worker_base(s->w), -1, 0, on_resume, bs))) {
         proto_buf e;
         proto_buf_init(&e);
         proto_err_write(&e, bs ? ER_OUT_OF_RESOURCES : ER_SPECIFIC_ACCESS_DENIED,
@@ -368,6 +403,8 @@ void blr_session_start(session *s)
                         bs ? "Out of memory"
                            : "Access denied; you need (at least one of) the REPLICATION SLAVE "
                              "privilege(s) for this operation");
+        if (bs && bs->timer)
+            event_free(bs->timer);
         free(bs);
         if (!s->creds.repl_slave)
             log_warning("binlog relay '%s': '%s'@%s refused: the account lacks REPLICATION SLAVE",
@@ -399,6 +436,7 @@ void blr_client_readable(session *s)
         if (rc == PROTO_BAD) {
             session_send_error(s, 1, ER_NET_PACKET_TOO_LARGE, "08S01",
                                "Got a packet bigger than %d bytes", BLR_PACKET_MAX);
+            session_flush(s);
             session_close(s, "packet too large");
             return;
         }
@@ -428,6 +466,7 @@ void blr_session_end(session *s)
     unlist_replica(bs);
     leave_worker(bs);
     event_free(bs->timer);
+    event_free(bs->resume);
     proto_buf_free(&bs->pkt);
     free(bs);
     s->router_data = NULL;

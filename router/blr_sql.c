@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "protocol/packet.h"
 #include "protocol/resultset.h"
 #include "router/blr_reader.h"
 #include "server/log.h"
@@ -24,21 +25,11 @@
 
 #define NUM        PROTO_TYPE_LONGLONG
 #define STR        PROTO_TYPE_VAR_STRING
-#define MAX_CAPS   4
+#define MAX_CAPS   BLR_SQL_MAX_CAPS
 #define MAX_ITEMS  64
 #define QUOTED     "['\"]([^'\"]*)['\"]"
 #define ER_SYNTAX  "42000"
 #define ER_GENERAL "HY000"
-
-typedef struct sql_args {
-    char head[84]; /* the statement's start, for error messages */
-    char *q;       /* the normalized statement (writable) */
-    size_t len;
-    char *cap[MAX_CAPS]; /* captures, NUL-terminated in place; NULL if unset */
-    size_t cap_len[MAX_CAPS];
-} sql_args;
-
-typedef void (*sql_fn)(blr_sql_ctx *c, sql_args *a, proto_buf *out);
 
 void blr_vars_init(blr_vars *v)
 {
@@ -56,19 +47,76 @@ void blr_sql_error(proto_buf *out, uint16_t code, const char *state, const char 
     proto_err_packet(out, 1, code, state, msg);
 }
 
-static void ok(proto_buf *out)
+void blr_sql_ok(proto_buf *out)
 {
     proto_ok_packet(out, 1, BLR_STATUS);
 }
 
-/* A whole result set from rows of C strings (NULL: SQL NULL). */
-static void result(blr_sql_ctx *c, proto_buf *out, const proto_column *cols, size_t ncols,
-                   const char *const *vals, size_t nrows)
+static bool deprecate_eof(const blr_sql_ctx *c)
 {
-    uint8_t seq = proto_rs_begin(out, 1, cols, ncols, c->deprecate_eof);
+    return (c->caps & CLIENT_DEPRECATE_EOF) != 0;
+}
+
+/* Re-frames a definition packet with the (empty) extended metadata after the column's name. */
+static void put_extended_coldef(proto_buf *out, uint8_t seq, const uint8_t *p, size_t len)
+{
+    proto_rd r = proto_rd_init(p, len);
+    size_t n;
+    for (int i = 0; i < 6; i++) /* catalog, schema, table, org_table, name, org_name */
+        proto_get_lenenc_str(&r, &n);
+    size_t at = r.bad ? len : r.pos, off = proto_pkt_begin(out);
+    proto_put_bytes(out, p, at);
+    proto_put_u8(out, 0); /* no extended type info */
+    proto_put_bytes(out, p + at, len - at);
+    proto_pkt_end(out, off, seq);
+}
+
+uint8_t blr_sql_rs_begin(blr_sql_ctx *c, proto_buf *out, const proto_column *cols, size_t n)
+{
+    bool cache = c->caps & MARIADB_CLIENT_CACHE_METADATA;
+    bool ext = c->caps & MARIADB_CLIENT_EXTENDED_METADATA;
+    if (!cache && !ext)
+        return proto_rs_begin(out, 1, cols, n, deprecate_eof(c));
+    proto_buf b;
+    proto_buf_init(&b);
+    proto_rs_begin(&b, 1, cols, n, true);
+    uint8_t seq = 1;
+    for (size_t at = 0, wire, len; at < b.len; at += wire, seq++) {
+        uint8_t first;
+        proto_logical_peek(b.data + at, b.len - at, &wire, &len, &first);
+        const uint8_t *p = b.data + at + PROTO_HEADER_LEN;
+        size_t off = proto_pkt_begin(out);
+        if (seq > 1 && ext) {
+            out->len = off;
+            put_extended_coldef(out, seq, p, len);
+            continue;
+        }
+        proto_put_bytes(out, p, len);
+        if (seq == 1 && cache)
+            proto_put_u8(out, 1); /* metadata follows */
+        proto_pkt_end(out, off, seq);
+    }
+    proto_buf_free(&b);
+    if (!deprecate_eof(c)) {
+        size_t off = proto_pkt_begin(out);
+        proto_eof_write(out, 0, 0);
+        proto_pkt_end(out, off, seq++);
+    }
+    return seq;
+}
+
+void blr_sql_rs_end(blr_sql_ctx *c, proto_buf *out, uint8_t seq)
+{
+    proto_rs_end(out, seq, BLR_STATUS, deprecate_eof(c));
+}
+
+void blr_sql_result(blr_sql_ctx *c, proto_buf *out, const proto_column *cols, size_t ncols,
+                    const char *const *vals, size_t nrows)
+{
+    uint8_t seq = blr_sql_rs_begin(c, out, cols, ncols);
     for (size_t r = 0; r < nrows; r++)
         seq = proto_rs_row(out, seq, vals + r * ncols, ncols);
-    proto_rs_end(out, seq, BLR_STATUS, c->deprecate_eof);
+    blr_sql_rs_end(c, out, seq);
 }
 
 /* ---- a replica's user variables ----------------------------------------------- */
@@ -81,7 +129,7 @@ static uint64_t cap_u64(const sql_args *a, int i)
 static void set_heartbeat(blr_sql_ctx *c, sql_args *a, proto_buf *out)
 {
     c->vars->heartbeat_ns = cap_u64(a, 0);
-    ok(out);
+    blr_sql_ok(out);
 }
 
 static void set_checksum(blr_sql_ctx *c, sql_args *a, proto_buf *out)
@@ -104,13 +152,13 @@ static void set_checksum(blr_sql_ctx *c, sql_args *a, proto_buf *out)
                       v);
         return;
     }
-    ok(out);
+    blr_sql_ok(out);
 }
 
 static void set_capability(blr_sql_ctx *c, sql_args *a, proto_buf *out)
 {
     c->vars->capability = (int)cap_u64(a, 0);
-    ok(out);
+    blr_sql_ok(out);
 }
 
 static void set_connect_state(blr_sql_ctx *c, sql_args *a, proto_buf *out)
@@ -124,127 +172,19 @@ static void set_connect_state(blr_sql_ctx *c, sql_args *a, proto_buf *out)
         return;
     }
     c->vars->has_connect_state = true;
-    ok(out);
+    blr_sql_ok(out);
 }
 
 static void set_strict(blr_sql_ctx *c, sql_args *a, proto_buf *out)
 {
     c->vars->gtid_strict_mode = (int)cap_u64(a, 0);
-    ok(out);
+    blr_sql_ok(out);
 }
 
 static void set_ignore_dups(blr_sql_ctx *c, sql_args *a, proto_buf *out)
 {
     c->vars->gtid_ignore_dups = (int)cap_u64(a, 0);
-    ok(out);
-}
-
-/* ---- operator statements ------------------------------------------------------ */
-
-static void set_gtid_slave_pos(blr_sql_ctx *c, sql_args *a, proto_buf *out)
-{
-    gtid_pos *p = malloc(sizeof(*p));
-    const char *why = NULL;
-    char err[512] = "";
-    if (!p) {
-        blr_sql_error(out, ER_OUT_OF_RESOURCES, ER_GENERAL, "Out of memory");
-        return;
-    }
-    if (gtid_pos_parse(p, a->cap[0], a->cap_len[0], &why) != 0)
-        blr_sql_error(out, ER_WRONG_VALUE_FOR_VAR, ER_SYNTAX,
-                      "Variable 'gtid_slave_pos' can't be set to the value of '%.200s': %s",
-                      a->cap[0], why ? why : "not a GTID position");
-    else if (!c->b->writer ||
-             blr_writer_set_start_pos(c->b->writer, p, err, sizeof(err)) < 0)
-        blr_sql_error(out, ER_OPTION_PREVENTS_STATEMENT, ER_GENERAL, "%s",
-                      err[0] ? err : "The relay's upstream is not running");
-    else {
-        log_notice("binlog relay '%s': start position set to '%s' by SET GLOBAL gtid_slave_pos",
-                   c->b->svc ? c->b->svc->name : "", a->cap[0]);
-        ok(out);
-    }
-    free(p);
-}
-
-static void stop_start(blr_sql_ctx *c, sql_args *a, proto_buf *out)
-{
-    bool stop = strncasecmp(a->cap[0], "STOP", 4) == 0;
-    if (!c->b->writer) {
-        blr_sql_error(out, ER_OPTION_PREVENTS_STATEMENT, ER_GENERAL,
-                      "The relay's upstream is not running");
-        return;
-    }
-    blr_writer_pause(c->b->writer, stop);
-    log_notice("binlog relay '%s': %s SLAVE by '%s' from %s", c->b->svc ? c->b->svc->name : "",
-               stop ? "STOP" : "START", c->user ? c->user : "", c->client_ip ? c->client_ip : "");
-    ok(out);
-}
-
-static void purge_to(blr_sql_ctx *c, sql_args *a, proto_buf *out)
-{
-    char err[512];
-    uint32_t no = blr_store_file_no(a->cap[0], a->cap_len[0]);
-    if (!no || blr_store_file_size(c->b->store, no) < 0) {
-        blr_sql_error(out, ER_UNKNOWN_TARGET_BINLOG, ER_GENERAL,
-                      "Target log '%.100s' not found in binlog index", a->cap[0]);
-        return;
-    }
-    if (blr_store_purge_to(c->b->store, no, err, sizeof(err)) < 0) {
-        blr_sql_error(out, ER_LOG_IN_USE, ER_GENERAL, "%s", err);
-        return;
-    }
-    ok(out);
-}
-
-static void show_master_status(blr_sql_ctx *c, sql_args *a, proto_buf *out)
-{
-    static const proto_column cols[] = {
-        {"File", STR}, {"Position", NUM}, {"Binlog_Do_DB", STR}, {"Binlog_Ignore_DB", STR}};
-    blr_pos v = blr_store_visible(c->b->store, NULL);
-    char name[BLR_NAME_MAX], pos[32];
-    blr_store_file_name(v.file_no, name);
-    snprintf(pos, sizeof(pos), "%llu", (unsigned long long)v.offset);
-    const char *row[] = {name, pos, "", ""};
-    result(c, out, cols, 4, row, v.file_no ? 1 : 0);
-}
-
-static void show_binary_logs(blr_sql_ctx *c, sql_args *a, proto_buf *out)
-{
-    static const proto_column cols[] = {{"Log_name", STR}, {"File_size", NUM}};
-    uint32_t first, last;
-    blr_store_range(c->b->store, &first, &last);
-    uint8_t seq = proto_rs_begin(out, 1, cols, 2, c->deprecate_eof);
-    for (uint32_t no = first; no && no <= last; no++) {
-        int64_t size = blr_store_file_size(c->b->store, no);
-        if (size < 0)
-            continue;
-        char name[BLR_NAME_MAX], sz[32];
-        blr_store_file_name(no, name);
-        snprintf(sz, sizeof(sz), "%lld", (long long)size);
-        const char *row[] = {name, sz};
-        seq = proto_rs_row(out, seq, row, 2);
-    }
-    proto_rs_end(out, seq, BLR_STATUS, c->deprecate_eof);
-}
-
-static void show_slave_hosts(blr_sql_ctx *c, sql_args *a, proto_buf *out)
-{
-    static const proto_column cols[] = {
-        {"Server_id", NUM}, {"Host", STR}, {"Port", NUM}, {"Master_id", NUM}};
-    uint8_t seq = proto_rs_begin(out, 1, cols, 4, c->deprecate_eof);
-    pthread_mutex_lock(&c->b->replicas_lock);
-    for (const struct blr_replica_info *r = c->b->replicas; r; r = r->next) {
-        if (!r->registered)
-            continue;
-        char id[16], port[8], master[16];
-        snprintf(id, sizeof(id), "%u", r->server_id);
-        snprintf(port, sizeof(port), "%u", r->port);
-        snprintf(master, sizeof(master), "%u", r->master_id ? r->master_id : c->b->cfg.server_id);
-        const char *row[] = {id, r->host[0] ? r->host : r->addr, port, master};
-        seq = proto_rs_row(out, seq, row, 4);
-    }
-    pthread_mutex_unlock(&c->b->replicas_lock);
-    proto_rs_end(out, seq, BLR_STATUS, c->deprecate_eof);
+    blr_sql_ok(out);
 }
 
 static void show_variables(blr_sql_ctx *c, sql_args *a, proto_buf *out)
@@ -255,124 +195,31 @@ static void show_variables(blr_sql_ctx *c, sql_args *a, proto_buf *out)
 static void empty_warnings(blr_sql_ctx *c, sql_args *a, proto_buf *out)
 {
     static const proto_column cols[] = {{"Level", STR}, {"Code", NUM}, {"Message", STR}};
-    result(c, out, cols, 3, NULL, 0);
+    blr_sql_result(c, out, cols, 3, NULL, 0);
 }
 
 static void empty_status(blr_sql_ctx *c, sql_args *a, proto_buf *out)
 {
     static const proto_column cols[] = {{"Variable_name", STR}, {"Value", STR}};
-    result(c, out, cols, 2, NULL, 0);
+    blr_sql_result(c, out, cols, 2, NULL, 0);
 }
 
 static void show_databases(blr_sql_ctx *c, sql_args *a, proto_buf *out)
 {
     static const proto_column cols[] = {{"Database", STR}};
     const char *row[] = {"information_schema"};
-    result(c, out, cols, 1, row, 1);
+    blr_sql_result(c, out, cols, 1, row, 1);
 }
 
 static void say_ok(blr_sql_ctx *c, sql_args *a, proto_buf *out)
 {
-    ok(out);
+    blr_sql_ok(out);
 }
 
 static void unsupported(blr_sql_ctx *c, sql_args *a, proto_buf *out)
 {
     blr_sql_error(out, ER_NOT_SUPPORTED_YET, ER_SYNTAX,
                   "Ferry's binlog relay does not support this statement: %s", a->head);
-}
-
-/* ---- SHOW SLAVE STATUS: the relay's upstream ------------------------------------ */
-
-typedef struct field {
-    const char *name;
-    uint8_t type;
-    const char *val;
-} field;
-
-static uint64_t relay_space(blr_store *st)
-{
-    uint32_t first, last;
-    uint64_t sum = 0;
-    blr_store_range(st, &first, &last);
-    for (uint32_t no = first; no && no <= last; no++) {
-        int64_t size = blr_store_file_size(st, no);
-        sum += size > 0 ? (uint64_t)size : 0;
-    }
-    return sum;
-}
-
-static void send_fields(blr_sql_ctx *c, const field *f, size_t n, proto_buf *out)
-{
-    proto_column cols[64];
-    const char *vals[64];
-    for (size_t i = 0; i < n && i < 64; i++) {
-        cols[i] = (proto_column){f[i].name, f[i].type};
-        vals[i] = f[i].val;
-    }
-    result(c, out, cols, n < 64 ? n : 64, vals, 1);
-}
-
-static void show_slave_status(blr_sql_ctx *c, sql_args *a, proto_buf *out)
-{
-    blr_upstream_status st;
-    memset(&st, 0, sizeof(st));
-    if (c->b->writer)
-        blr_writer_status(c->b->writer, &st);
-    char *gtid = malloc(GTID_POS_TEXT_MAX);
-    gtid_pos *state = malloc(sizeof(*state));
-    if (!gtid || !state) {
-        free(gtid);
-        free(state);
-        blr_sql_error(out, ER_OUT_OF_RESOURCES, ER_GENERAL, "Out of memory");
-        return;
-    }
-    blr_pos v = blr_store_visible(c->b->store, state);
-    gtid_pos_format(state, gtid, GTID_POS_TEXT_MAX);
-    char port[16], io_errno[16], pos[32], space[32], file[BLR_NAME_MAX];
-    snprintf(port, sizeof(port), "%d", st.port);
-    snprintf(io_errno, sizeof(io_errno), "%u", st.last_errno);
-    snprintf(pos, sizeof(pos), "%llu", (unsigned long long)v.offset);
-    snprintf(space, sizeof(space), "%llu", (unsigned long long)relay_space(c->b->store));
-    blr_store_file_name(v.file_no, file);
-    const char *user = c->b->svc && c->b->svc->cfg ? cfg_str(c->b->svc->cfg, "user") : "";
-    const char *io = st.stopped ? "No" : st.running ? "Yes" : "Connecting";
-    const char *idle = "Slave has read all relay log; waiting for more updates";
-    const field f[] = {
-        {"Connection_name", STR, ""}, {"Slave_SQL_State", STR, idle},
-        {"Slave_IO_State", STR, st.io_state}, {"Master_Host", STR, st.host},
-        {"Master_User", STR, user ? user : ""}, {"Master_Port", NUM, port},
-        {"Connect_Retry", NUM, "1"}, {"Master_Log_File", STR, ""},
-        {"Read_Master_Log_Pos", NUM, "0"}, {"Relay_Log_File", STR, v.file_no ? file : ""},
-        {"Relay_Log_Pos", NUM, pos}, {"Relay_Master_Log_File", STR, ""},
-        {"Slave_IO_Running", STR, io}, {"Slave_SQL_Running", STR, "Yes"},
-        {"Replicate_Rewrite_DB", STR, ""}, {"Replicate_Do_DB", STR, ""},
-        {"Replicate_Ignore_DB", STR, ""}, {"Replicate_Do_Table", STR, ""},
-        {"Replicate_Ignore_Table", STR, ""}, {"Replicate_Wild_Do_Table", STR, ""},
-        {"Replicate_Wild_Ignore_Table", STR, ""}, {"Last_Errno", NUM, "0"},
-        {"Last_Error", STR, ""}, {"Skip_Counter", NUM, "0"},
-        {"Exec_Master_Log_Pos", NUM, "0"}, {"Relay_Log_Space", NUM, space},
-        {"Until_Condition", STR, "None"}, {"Until_Log_File", STR, ""},
-        {"Until_Log_Pos", NUM, "0"}, {"Master_SSL_Allowed", STR, "No"},
-        {"Master_SSL_CA_File", STR, ""}, {"Master_SSL_CA_Path", STR, ""},
-        {"Master_SSL_Cert", STR, ""}, {"Master_SSL_Cipher", STR, ""},
-        {"Master_SSL_Key", STR, ""}, {"Seconds_Behind_Master", NUM, st.running ? "0" : NULL},
-        {"Master_SSL_Verify_Server_Cert", STR, "No"}, {"Last_IO_Errno", NUM, io_errno},
-        {"Last_IO_Error", STR, st.last_error}, {"Last_SQL_Errno", NUM, "0"},
-        {"Last_SQL_Error", STR, ""}, {"Replicate_Ignore_Server_Ids", STR, ""},
-        {"Master_Server_Id", NUM, "0"}, {"Master_SSL_Crl", STR, ""},
-        {"Master_SSL_Crlpath", STR, ""}, {"Using_Gtid", STR, "Slave_Pos"},
-        {"Gtid_IO_Pos", STR, gtid}, {"Replicate_Do_Domain_Ids", STR, ""},
-        {"Replicate_Ignore_Domain_Ids", STR, ""}, {"Parallel_Mode", STR, "none"},
-        {"SQL_Delay", NUM, "0"}, {"SQL_Remaining_Delay", NUM, NULL},
-        {"Slave_SQL_Running_State", STR, idle}, {"Slave_DDL_Groups", NUM, "0"},
-        {"Slave_Non_Transactional_Groups", NUM, "0"}, {"Slave_Transactional_Groups", NUM, "0"},
-    };
-    bool all = a->cap[0] != NULL; /* SHOW ALL SLAVES STATUS starts with two more columns */
-    size_t skip = all ? 0 : 2;
-    send_fields(c, f + skip, sizeof(f) / sizeof(f[0]) - skip, out);
-    free(gtid);
-    free(state);
 }
 
 /* ---- SELECT <items> -------------------------------------------------------------- */
@@ -462,7 +309,7 @@ static void select_list(blr_sql_ctx *c, sql_args *a, proto_buf *out)
         cols[i] = (proto_column){alias ? alias : items[i], v.type};
         vals[i] = v.is_null ? NULL : v.text;
     }
-    result(c, out, cols, n, vals, 1);
+    blr_sql_result(c, out, cols, n, vals, 1);
     free(texts);
 }
 
@@ -478,23 +325,25 @@ static const struct sql_stmt {
     {"^SET\\s+@slave_connect_state\\s*=\\s*" QUOTED "$", set_connect_state},
     {"^SET\\s+@slave_gtid_strict_mode\\s*=\\s*(\\d+)$", set_strict},
     {"^SET\\s+@slave_gtid_ignore_duplicates\\s*=\\s*(\\d+)$", set_ignore_dups},
-    {"^SET\\s+(?:GLOBAL\\s+|@@GLOBAL\\.)gtid_slave_pos\\s*=\\s*" QUOTED "$", set_gtid_slave_pos},
+    {"^SET\\s+(?:GLOBAL\\s+|@@GLOBAL\\.)gtid_slave_pos\\s*=\\s*" QUOTED "$",
+     blr_sql_set_gtid_slave_pos},
     {"^SET\\s+(?:GLOBAL\\s|@@GLOBAL\\.).*$", unsupported},
     {"^SET\\s.*$", say_ok},
     {"^SHOW\\s+(?:GLOBAL\\s+|SESSION\\s+|LOCAL\\s+)?VARIABLES(?:\\s+LIKE\\s+" QUOTED ")?$",
      show_variables},
     {"^SHOW\\s+(?:GLOBAL\\s+|SESSION\\s+|LOCAL\\s+)?STATUS(?:\\s+LIKE\\s+" QUOTED ")?$",
      empty_status},
-    {"^SHOW\\s+(?:MASTER|BINLOG)\\s+STATUS$", show_master_status},
-    {"^SHOW\\s+(?:BINARY|MASTER)\\s+LOGS$", show_binary_logs},
-    {"^SHOW\\s+(ALL\\s+)?(?:SLAVE|REPLICA)S?\\s+(?:'[^']*'\\s+)?STATUS$", show_slave_status},
-    {"^SHOW\\s+(?:SLAVE|REPLICA)\\s+HOSTS$", show_slave_hosts},
+    {"^SHOW\\s+(?:MASTER|BINLOG)\\s+STATUS$", blr_sql_show_master_status},
+    {"^SHOW\\s+(?:BINARY|MASTER)\\s+LOGS$", blr_sql_show_binary_logs},
+    {"^SHOW\\s+(ALL\\s+)?(?:SLAVE|REPLICA)S?\\s+(?:'[^']*'\\s+)?STATUS$",
+     blr_sql_show_slave_status},
+    {"^SHOW\\s+(?:SLAVE|REPLICA)\\s+HOSTS$", blr_sql_show_slave_hosts},
     {"^SHOW\\s+(?:WARNINGS|ERRORS)(?:\\s+LIMIT\\s.*)?$", empty_warnings},
     {"^SHOW\\s+DATABASES$", show_databases},
-    {"^PURGE\\s+(?:BINARY|MASTER)\\s+LOGS\\s+TO\\s+" QUOTED "$", purge_to},
+    {"^PURGE\\s+(?:BINARY|MASTER)\\s+LOGS\\s+TO\\s+" QUOTED "$", blr_sql_purge_to},
     {"^(STOP|START)\\s+(?:SLAVE|REPLICA)(?:\\s+(?:IO_THREAD|SQL_THREAD)"
      "(?:\\s*,\\s*(?:IO_THREAD|SQL_THREAD))?)?$",
-     stop_start},
+     blr_sql_stop_start},
     {"^SELECT\\s+(.+?)(?:\\s+FROM\\s+DUAL)?(?:\\s+LIMIT\\s+\\d+)?$", select_list},
     {"^(?:BEGIN|COMMIT|ROLLBACK|START\\s+TRANSACTION|USE\\s+\\S+)$", say_ok},
 };

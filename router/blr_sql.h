@@ -24,19 +24,19 @@ typedef enum blr_checksum {
 
 /* What a replica told the relay with SET @...: read when its dump starts. */
 typedef struct blr_vars {
-    blr_checksum checksum;   /* @master_binlog_checksum */
-    uint64_t heartbeat_ns;   /* @master_heartbeat_period (0: none) */
-    int capability;          /* @mariadb_slave_capability */
-    bool has_connect_state;  /* @slave_connect_state was set */
-    gtid_pos connect_state;  /* its value */
-    int gtid_strict_mode;    /* @slave_gtid_strict_mode */
-    int gtid_ignore_dups;    /* @slave_gtid_ignore_duplicates */
+    blr_checksum checksum;  /* @master_binlog_checksum */
+    uint64_t heartbeat_ns;  /* @master_heartbeat_period (0: none) */
+    int capability;         /* @mariadb_slave_capability */
+    bool has_connect_state; /* @slave_connect_state was set */
+    gtid_pos connect_state; /* its value */
+    int gtid_strict_mode;   /* @slave_gtid_strict_mode */
+    int gtid_ignore_dups;   /* @slave_gtid_ignore_duplicates */
 } blr_vars;
 
 typedef struct blr_sql_ctx {
     blr_service *b;
     blr_vars *vars;
-    bool deprecate_eof;    /* the client has CLIENT_DEPRECATE_EOF */
+    uint64_t caps;         /* the client's: CLIENT_DEPRECATE_EOF, MariaDB's metadata flags */
     const char *user;      /* for USER() */
     const char *client_ip; /* for USER() */
     uint64_t conn_id;      /* for CONNECTION_ID() */

@@ -176,7 +176,7 @@ void blr_sql_show_variables(blr_sql_ctx *c, const char *like, proto_buf *out)
         blr_sql_error(out, ER_OUT_OF_RESOURCES, "HY000", "Out of memory");
         return;
     }
-    uint8_t seq = proto_rs_begin(out, 1, cols, 2, c->deprecate_eof);
+    uint8_t seq = blr_sql_rs_begin(c, out, cols, 2);
     for (size_t i = 0; i < NSYSVARS; i++) {
         if (like && !blr_sql_like(like, SYSVARS[i].name))
             continue;
@@ -184,7 +184,7 @@ void blr_sql_show_variables(blr_sql_ctx *c, const char *like, proto_buf *out)
         const char *row[2] = {SYSVARS[i].name, val};
         seq = proto_rs_row(out, seq, row, 2);
     }
-    proto_rs_end(out, seq, BLR_STATUS, c->deprecate_eof);
+    blr_sql_rs_end(c, out, seq);
     free(val);
 }
 

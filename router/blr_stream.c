@@ -501,8 +501,7 @@ static int big_continue(blr_stream *st, struct evbuffer *out, char *err, size_t 
 }
 
 /* An event larger than the buffer: filtered on its first bytes, then sent in pieces. */
-static int start_big(blr_stream *st, struct evbuffer *out, uint32_t size, char *err,
-                     size_t errlen)
+static int start_big(blr_stream *st, struct evbuffer *out, uint32_t size, char *err, size_t errlen)
 {
     int r;
     while (st->len - st->pos < BLR_STREAM_BUF && (r = refill(st, err, errlen)) != 0)

@@ -39,7 +39,11 @@ typedef struct rcr_session {
     bool continuation;
     bool owed_reply; /* the backend owes an answer to the last command */
     uint8_t req_seq;
-    size_t replied; /* bytes sent to the client since the last command */
+    size_t replied;       /* bytes sent to the client since the last command */
+    session_creds before; /* who the client was before a COM_CHANGE_USER */
+    /* A refused COM_CHANGE_USER resets the backend session (as MariaDB does):
+     * the error waits here until the backend's COM_RESET_CONNECTION answer. */
+    proto_buf refused;
 } rcr_session;
 
 static const cfg_param RCR_PARAMS[] = {
@@ -74,15 +78,22 @@ static int parse_roles(const char *text, rcr_service *rs, char *err, size_t errl
         }
     }
     rs->master_fallback = rs->roles == SRV_SLAVE;
-    return rs->roles ? 0 : -1;
+    if (rs->roles)
+        return 0;
+    snprintf(err, errlen, "parameter 'router_options': no role given");
+    return -1;
+}
+
+static int rcr_check(const cfg_object *o, char *err, size_t errlen)
+{
+    rcr_service rs = {0};
+    return parse_roles(cfg_str(o, "router_options"), &rs, err, errlen);
 }
 
 static int rcr_service_init(service *svc, char *err, size_t errlen)
 {
     rcr_service *rs = calloc(1, sizeof(*rs));
     if (!rs || parse_roles(cfg_str(svc->cfg, "router_options"), rs, err, errlen) < 0) {
-        if (rs && !err[0])
-            snprintf(err, errlen, "parameter 'router_options': no role given");
         free(rs);
         return -1;
     }
@@ -149,6 +160,7 @@ static void rcr_session_start(session *s)
         return;
     }
     r->s = s;
+    proto_buf_init(&r->refused);
     s->router_data = r;
     ferry_server *srv = pick(v, rs->roles);
     if (!srv && rs->master_fallback) {
@@ -180,9 +192,14 @@ static void change_user(rcr_session *r)
         session_close(r->s, "oversized COM_CHANGE_USER");
     } else if (rc == PROTO_OK) {
         r->req_seq = seq;
+        r->before = r->s->creds;
         if (login_change_user(r->s, pkt.data, pkt.len, &err) < 0) {
-            pktio_write(session_output(r->s), (uint8_t)(seq + 1), err.data, err.len);
-            session_close(r->s, "COM_CHANGE_USER refused");
+            /* As MariaDB: the old user stays, its session is reset, then the error. */
+            proto_buf_reset(&r->refused);
+            proto_frame(&r->refused, (uint8_t)(seq + 1), err.data, err.len);
+            uint8_t reset = COM_RESET_CONNECTION;
+            pktio_write(backend_output(r->b), 0, &reset, 1);
+            backend_flush(r->b);
         } else {
             r->changing_user = true;
             backend_change_user(r->b);
@@ -227,7 +244,7 @@ static void rcr_client_readable(session *s)
 {
     rcr_session *r = s->router_data;
     struct evbuffer *in = session_input(s);
-    while (evbuffer_get_length(in) > 0 && !r->changing_user && !s->closing) {
+    while (evbuffer_get_length(in) > 0 && !r->changing_user && !r->refused.len && !s->closing) {
         if (backend_output_full(r->b)) {
             session_pause_client(s, true);
             break;
@@ -252,12 +269,31 @@ static void on_drained(backend *b)
 
 /* ---- backend to client ------------------------------------------------- */
 
+/* The backend answered the COM_RESET_CONNECTION of a refused change of user. */
+static bool answer_refused(rcr_session *r, struct evbuffer *in)
+{
+    proto_buf pkt;
+    uint8_t seq;
+    proto_buf_init(&pkt);
+    int rc = pktio_next(in, RCR_CHANGE_USER_MAX, &pkt, &seq);
+    proto_buf_free(&pkt);
+    if (rc == PROTO_NEED_MORE)
+        return false;
+    evbuffer_add(session_output(r->s), r->refused.data, r->refused.len);
+    proto_buf_reset(&r->refused);
+    session_flush(r->s);
+    rcr_client_readable(r->s); /* commands that came meanwhile */
+    return true;
+}
+
 static void on_readable(backend *b)
 {
     rcr_session *r = backend_arg(b);
     if (r->s->closing)
         return;
     struct evbuffer *in = backend_input(b);
+    if (r->refused.len && !answer_refused(r, in))
+        return;
     size_t n = evbuffer_get_length(in);
     r->replied += n;
     r->s->bytes_out += n;
@@ -279,8 +315,10 @@ static void finish_change_user(rcr_session *r, const uint8_t *err, size_t err_le
     r->changing_user = false;
     uint8_t seq = (uint8_t)(r->req_seq + 1);
     if (err) {
+        r->s->creds = r->before; /* the backend kept the old user */
         pktio_write(session_output(r->s), seq, err, err_len);
-        session_close(r->s, "backend refused COM_CHANGE_USER");
+        session_flush(r->s);
+        rcr_client_readable(r->s);
         return;
     }
     proto_buf ok;
@@ -313,16 +351,25 @@ static void on_login(backend *b, const uint8_t *err, size_t err_len)
     session_login_done(r->s, NULL, 0);
 }
 
+/* A command waits for an answer none of which was sent: answer it with an
+ * error instead of a bare hang-up. */
+static void fail_owed_reply(rcr_session *r, const char *why)
+{
+    if (!r->owed_reply || r->replied > 0)
+        return;
+    r->owed_reply = false;
+    session_send_error(r->s, (uint8_t)(r->req_seq + 1), ER_CONNECTION_KILLED, "70100",
+                       "Lost connection to backend server '%s' during query: %s",
+                       backend_server(r->b)->name, why);
+}
+
 static void on_closed(backend *b, const char *why)
 {
     rcr_session *r = backend_arg(b);
     ferry_server *srv = backend_server(b);
     log_warning("session %llu: lost backend '%s' (%s:%d): %s", (unsigned long long)r->s->id,
                 srv->name, srv->address, srv->port, why);
-    if (r->owed_reply && r->replied == 0)
-        session_send_error(r->s, (uint8_t)(r->req_seq + 1), ER_CONNECTION_KILLED, "70100",
-                           "Lost connection to backend server '%s' during query: %s", srv->name,
-                           why);
+    fail_owed_reply(r, why);
     session_close(r->s, "backend connection lost");
 }
 
@@ -345,6 +392,7 @@ static void rcr_snapshot_changed(session *s)
     char why[256];
     snprintf(why, sizeof(why), "server '%s' no longer qualifies (now: %s)",
              backend_server(r->b)->name, text);
+    fail_owed_reply(r, why);
     session_close(s, why);
 }
 
@@ -354,6 +402,7 @@ static void rcr_session_end(session *s)
     if (!r)
         return;
     backend_free(r->b);
+    proto_buf_free(&r->refused);
     free(r);
     s->router_data = NULL;
 }
@@ -361,6 +410,7 @@ static void rcr_session_end(session *s)
 const router_ops READCONNROUTE_OPS = {
     .name = "readconnroute",
     .params = RCR_PARAMS,
+    .check = rcr_check,
     .service_init = rcr_service_init,
     .service_free = rcr_service_free,
     .session_start = rcr_session_start,

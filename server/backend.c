@@ -133,9 +133,16 @@ static size_t native_answer(backend *b, const uint8_t scramble[PROTO_SCRAMBLE_LE
     return PROTO_SHA1_LEN;
 }
 
+/* Queues a payload and sends it now (a ready backend has EV_WRITE off, see flow.h). */
+static void send_bytes(backend *b, const void *p, size_t len)
+{
+    b->seq = pktio_write(bufferevent_get_output(b->bev), b->seq, p, len);
+    flow_flush(b->bev);
+}
+
 static void send_payload(backend *b, const proto_buf *p)
 {
-    b->seq = pktio_write(bufferevent_get_output(b->bev), b->seq, p->data, p->len);
+    send_bytes(b, p->data, p->len);
 }
 
 static void send_response(backend *b)
@@ -220,8 +227,7 @@ static void on_auth_switch(backend *b, const uint8_t *p, size_t len)
     }
     memcpy(b->scramble, data, PROTO_SCRAMBLE_LEN);
     uint8_t answer[PROTO_SHA1_LEN];
-    size_t n = native_answer(b, b->scramble, answer);
-    b->seq = pktio_write(bufferevent_get_output(b->bev), b->seq, answer, n);
+    send_bytes(b, answer, native_answer(b, b->scramble, answer));
 }
 
 static void on_auth_result(backend *b, const uint8_t *p, size_t len)
@@ -341,7 +347,6 @@ void backend_change_user(backend *b)
     send_payload(b, &p);
     proto_buf_free(&p);
     b->state = BE_AUTH;
-    flow_flush(b->bev);
 }
 
 ferry_server *backend_server(backend *b)

@@ -662,6 +662,17 @@ static int check_listener(loader *L, const config_setting_t *s, const cfg_object
     return 0;
 }
 
+/* Lets the router check what its own parameters mean (ferryd --check too). */
+static int check_service(loader *L, const config_setting_t *s, const cfg_object *o,
+                         const char *label)
+{
+    const router_ops *r = registry_router(cfg_str(o, "router"));
+    char what[WHAT_LEN] = "";
+    if (!r || !r->check || r->check(o, what, sizeof what) == 0)
+        return 0;
+    return fail(L, s, "%s: %s", label, what);
+}
+
 #define SLOT(objs_, n) .objs = offsetof(ferry_config, objs_), .count = offsetof(ferry_config, n)
 
 static const kind_desc KINDS[K_COUNT] = {
@@ -690,6 +701,7 @@ static const kind_desc KINDS[K_COUNT] = {
                    .module_at = router_at,
                    .ref_param = "cluster",
                    .ref_kind = K_MONITOR,
+                   .check = check_service,
                    SLOT(services, nservices)},
     [K_LISTENER] = {.kind = "listener",
                     .list = "listeners",

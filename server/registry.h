@@ -15,6 +15,9 @@ struct monitor;
 typedef struct router_ops {
     const char *name;
     const cfg_param *params; /* service parameters this router adds */
+    /* Checks what the router's parameters mean, at config load (ferryd --check);
+     * 0, or -1 with err ("parameter 'x': ..."). May be NULL. */
+    int (*check)(const cfg_object *o, char *err, size_t errlen);
     /* Validates the service's router parameters and sets svc->router_data. */
     int (*service_init)(struct service *svc, char *err, size_t errlen);
     /* Stops the service's background threads (shutdown, before monitors stop). */

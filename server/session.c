@@ -170,6 +170,25 @@ static void schedule_free(session *s)
     event_base_once(worker_base(s->w), -1, EV_TIMEOUT, free_later_cb, s, NULL);
 }
 
+/* Whether everything written to the client has reached the kernel, through
+ * every layer (compression, TLS, socket). */
+static bool all_flushed(session *s)
+{
+    for (struct bufferevent *b = s->client; b; b = bufferevent_get_underlying(b))
+        if (evbuffer_get_length(bufferevent_get_output(b)) > 0)
+            return false;
+    return true;
+}
+
+/* The socket's output drained: under a filter, the top's write callback
+ * cannot tell, so a closing session watches the bottom buffer too. */
+static void socket_drained_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    session *s = arg;
+    if (s->closing && info->n_deleted && all_flushed(s))
+        schedule_free(s);
+}
+
 void session_close(session *s, const char *reason)
 {
     if (s->closing)
@@ -178,10 +197,15 @@ void session_close(session *s, const char *reason)
     log_info("session %llu (%s@%s): closing: %s", (unsigned long long)s->id, s->creds.user,
              s->client_ip, reason);
     bufferevent_disable(s->client, EV_READ);
-    if (evbuffer_get_length(bufferevent_get_output(s->client)) == 0) {
+    if (all_flushed(s)) {
         schedule_free(s);
         return;
     }
+    struct bufferevent *bottom = s->client;
+    while (bufferevent_get_underlying(bottom))
+        bottom = bufferevent_get_underlying(bottom);
+    if (bottom != s->client)
+        evbuffer_add_cb(bufferevent_get_output(bottom), socket_drained_cb, s);
     /* Flush the last packet, but not forever. */
     bufferevent_enable(s->client, EV_WRITE);
     struct timeval tmo = {5, 0};
@@ -204,7 +228,7 @@ static void client_write_cb(struct bufferevent *bev, void *arg)
 {
     session *s = arg;
     if (s->closing) {
-        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        if (all_flushed(s))
             schedule_free(s);
         return;
     }

@@ -7,6 +7,7 @@
 #include "server/zfilter.h"
 
 #include <event2/buffer.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "protocol/compress.h"
@@ -25,15 +26,15 @@ static enum bufferevent_filter_result inflate_in(struct evbuffer *src, struct ev
                                                  void *arg)
 {
     zfilter *z = arg;
+    bool produced = false;
     for (;;) {
         size_t avail = evbuffer_get_length(src);
-        if (avail < PROTO_ZHEADER_LEN)
-            return BEV_OK;
         uint8_t hdr[PROTO_ZHEADER_LEN];
-        evbuffer_copyout(src, hdr, sizeof(hdr));
+        if (avail >= PROTO_ZHEADER_LEN)
+            evbuffer_copyout(src, hdr, sizeof(hdr));
+        if (avail < PROTO_ZHEADER_LEN || avail < PROTO_ZHEADER_LEN + proto_load_u24(hdr))
+            return produced ? BEV_OK : BEV_NEED_MORE; /* wait for the rest of the frame */
         size_t frame = PROTO_ZHEADER_LEN + proto_load_u24(hdr);
-        if (avail < frame)
-            return BEV_OK;
         size_t used = 0;
         uint8_t seq = 0;
         proto_buf_reset(&z->scratch);
@@ -43,6 +44,7 @@ static enum bufferevent_filter_result inflate_in(struct evbuffer *src, struct ev
         evbuffer_drain(src, used);
         evbuffer_add(dst, z->scratch.data, z->scratch.len);
         z->seq = (uint8_t)(seq + 1);
+        produced = true;
     }
 }
 

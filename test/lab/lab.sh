@@ -376,6 +376,8 @@ GRANT SHOW DATABASES, PROCESS, BINLOG MONITOR, SLAVE MONITOR, REPLICATION MASTER
       REPLICATION SLAVE ADMIN, READ_ONLY ADMIN, CONNECTION ADMIN, RELOAD ON *.* TO 'maxmon'@'%';
 CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY 'repl_pw';
 GRANT REPLICATION SLAVE, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'repl'@'%';
+-- Ferry's binlog relay logs replicas in with the backend's accounts, loaded by repl.
+GRANT SELECT ON mysql.* TO 'repl'@'%';
 CREATE USER IF NOT EXISTS 'maxscale'@'%' IDENTIFIED BY 'maxscale_pw';
 GRANT SELECT ON mysql.* TO 'maxscale'@'%';
 GRANT SHOW DATABASES ON *.* TO 'maxscale'@'%';

@@ -21,56 +21,7 @@ import pytest
 import helpers
 from helpers import Ferry
 
-FERRYCTL = os.environ.get("FERRYCTL") or os.path.join(
-    os.path.dirname(helpers.FERRYD), "ferryctl", "ferryctl")
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=30):
-        super().__init__("localhost", timeout=timeout)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.path)
-
-
-def socket_path(ferry):
-    return getattr(ferry, "admin_socket", None) or os.path.join(ferry.dir, "ferryd.sock")
-
-
-def api(ferry, method, path, body=None):
-    conn = UnixHTTPConnection(socket_path(ferry))
-    try:
-        data = json.dumps(body) if body is not None else None
-        conn.request(method, path, body=data,
-                     headers={"Content-Type": "application/json"} if data else {})
-        resp = conn.getresponse()
-        text = resp.read().decode()
-        ctype = resp.getheader("Content-Type", "")
-        return resp.status, (json.loads(text) if ctype.startswith("application/json") else text)
-    finally:
-        conn.close()
-
-
-def ferryctl(ferry, *args, env=None, check=None, input=None, socket_arg=True):
-    assert os.access(FERRYCTL, os.X_OK), f"no ferryctl at {FERRYCTL} (build it first)"
-    cmd = [FERRYCTL] + (["-S", socket_path(ferry)] if socket_arg and ferry else []) + list(args)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env, input=input)
-    if check is not None:
-        assert p.returncode == check, (f"ferryctl {' '.join(args)}: rc={p.returncode}\n"
-                                       f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
-    return p
-
-
-def table_rows(text):
-    """The cells of a ferryctl box table: a list of lists (header first)."""
-    rows = []
-    for line in text.splitlines():
-        if line.startswith("│"):
-            rows.append([c.strip() for c in line.strip("│").split("│")])
-    return rows
+from admin_helpers import FERRYCTL, api, ferryctl, socket_path, table_rows  # noqa: F401
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import tempfile
 import pytest
 
 import helpers
-from conftest import api, ferryctl, socket_path, FERRYCTL
+from admin_helpers import api, ferryctl, socket_path, FERRYCTL
 
 TEST_USER = "ferrytest"
 

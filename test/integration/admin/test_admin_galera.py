@@ -11,7 +11,7 @@ import pytest
 
 import helpers
 from helpers import Ferry
-from conftest import ferryctl, table_rows
+from admin_helpers import ferryctl, table_rows
 
 NODES = (("g1", 3311, 1), ("g2", 3312, 2), ("g3", 3313, 3))
 

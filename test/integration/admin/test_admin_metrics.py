@@ -7,7 +7,7 @@ import urllib.request
 from prometheus_client.parser import text_string_to_metric_families
 
 import helpers
-from conftest import api
+from admin_helpers import api
 
 
 def scrape(ferry):

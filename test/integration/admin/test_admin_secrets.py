@@ -10,7 +10,7 @@ import subprocess
 
 import helpers
 from helpers import Ferry
-from conftest import ferryctl
+from admin_helpers import ferryctl
 
 
 def keygen(path, check=0):

@@ -10,7 +10,7 @@ import os
 import pytest
 
 import helpers
-from conftest import ferryctl, socket_path, table_rows
+from admin_helpers import ferryctl, socket_path, table_rows
 
 LISTS = {
     "servers": ["Server", "Address", "Port", "Connections", "State", "GTID"],
