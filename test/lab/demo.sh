@@ -40,9 +40,17 @@ done
 cat <<MSG
 
 Ferry is running (pid $(cat "$pidfile")), log: $demo_dir/ferryd.log
-Connect through it (readconnroute, master only):
+Connect through it (readconnroute to the Galera master g1..g3):
 
   mariadb -h127.0.0.1 -P4008 -uapp -papp_pw test
+
+Replicate from its binlog relay (port 4009), or read it:
+
+  mariadb-binlog --read-from-remote-server -h127.0.0.1 -P4009 -urepl -prepl_pw --to-last-log binlog.000001
+
+See what Ferry sees:
+
+  build/server/ferryctl/ferryctl -S $demo_dir/ferryd.sock list servers
 
 Other accounts: see test/lab/README.md. Stop everything: test/lab/demo.sh stop
 MSG

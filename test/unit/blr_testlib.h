@@ -101,8 +101,7 @@ static inline void t_query(proto_buf *b, const char *q, size_t qlen, bool crc)
 }
 
 /* Appends GTID + QUERY(q) + XID without committing. */
-static inline void t_group_uncommitted(blr_store *s, gtid_t g, const char *q, size_t qlen,
-                                       bool crc)
+static inline void t_group_uncommitted(blr_store *s, gtid_t g, const char *q, size_t qlen, bool crc)
 {
     proto_buf b;
     proto_buf_init(&b);

@@ -15,6 +15,7 @@
 
 #include <time.h>
 
+#include "protocol/handshake.h"
 #include "protocol/response.h"
 #include "router/blr_reader.h"
 #include "router/blr_sql.h"
@@ -258,7 +259,7 @@ static void test_mariadb_binlog(void **state)
 {
     fixture *f = *state;
     rs r;
-    f->c.deprecate_eof = true;
+    f->c.caps = CLIENT_DEPRECATE_EOF;
     run(f, "SELECT VERSION()");
     decode(f, &r, true);
     assert_string_equal(r.names[0], "VERSION()");
@@ -403,7 +404,7 @@ static void test_slave_status(void **state)
     fixture *f = *state;
     t_new_file(f->b.store, true);
     t_group(f->b.store, 70, 7, "INSERT 1", true);
-    f->c.deprecate_eof = true;
+    f->c.caps = CLIENT_DEPRECATE_EOF;
     rs r;
     run(f, "SHOW SLAVE STATUS");
     decode(f, &r, true);
@@ -433,8 +434,8 @@ static void test_slave_hosts(void **state)
     fixture *f = *state;
     struct blr_replica_info a = {.server_id = 8000, .port = 3321, .registered = true};
     struct blr_replica_info b = {.server_id = 1, .dumping = true}; /* mariadb-binlog */
-    struct blr_replica_info c = {.server_id = 8001, .port = 3322, .master_id = 5,
-                                 .registered = true};
+    struct blr_replica_info c = {
+        .server_id = 8001, .port = 3322, .master_id = 5, .registered = true};
     snprintf(a.addr, sizeof(a.addr), "10.0.0.8");
     snprintf(c.host, sizeof(c.host), "dr-replica");
     a.next = &b;
@@ -455,6 +456,31 @@ static void test_slave_hosts(void **state)
     f->b.replicas = NULL;
 }
 
+/* mariadb-binlog and the mariadb client negotiate MariaDB's metadata flags (ext caps 0x1d). */
+static void test_mariadb_metadata_caps(void **state)
+{
+    fixture *f = *state;
+    f->c.caps =
+        CLIENT_DEPRECATE_EOF | MARIADB_CLIENT_CACHE_METADATA | MARIADB_CLIENT_EXTENDED_METADATA;
+    run(f, "SELECT VERSION()");
+    assert_int_equal(f->p.n, 4); /* count, definition, row, OK */
+    assert_int_equal(f->p.v[0].len, 2);
+    assert_memory_equal(f->p.v[0].payload, "\x01\x01", 2); /* 1 column, metadata follows */
+    proto_rd rd = proto_rd_init(f->p.v[1].payload, f->p.v[1].len);
+    size_t n;
+    for (int i = 0; i < 6; i++)
+        proto_get_lenenc_str(&rd, &n);
+    assert_int_equal(proto_get_u8(&rd), 0);    /* no extended type info */
+    assert_int_equal(proto_get_u8(&rd), 0x0c); /* then the fixed fields */
+    assert_false(rd.bad);
+    f->c.caps = MARIADB_CLIENT_CACHE_METADATA; /* and with EOF packets */
+    run(f, "SELECT 1, 2");
+    assert_int_equal(f->p.n, 6);
+    assert_memory_equal(f->p.v[0].payload, "\x02\x01", 2);
+    assert_true(proto_is_eof(f->p.v[3].payload, f->p.v[3].len));
+    assert_true(proto_is_eof(f->p.v[5].payload, f->p.v[5].len));
+}
+
 int main(void)
 {
     alarm(300); /* never hang a test run */
@@ -468,6 +494,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_master_status_and_logs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slave_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slave_hosts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mariadb_metadata_caps, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
