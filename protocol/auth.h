@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_SCRAMBLE_LEN 20
-#define PROTO_SHA1_LEN     20
+#define PROTO_SCRAMBLE_LEN  20
+#define PROTO_SHA1_LEN      20
 #define PROTO_NATIVE_PLUGIN "mysql_native_password"
 
 /* Fills out with a fresh random scramble of printable, non-NUL bytes. */

@@ -67,7 +67,7 @@ typedef struct proto_binlog_dump {
     char file[512];
 } proto_binlog_dump;
 
-#define BINLOG_DUMP_NON_BLOCK 0x0001
+#define BINLOG_DUMP_NON_BLOCK           0x0001
 #define BINLOG_SEND_ANNOTATE_ROWS_EVENT 0x0002
 
 typedef struct proto_binlog_dump_gtid {

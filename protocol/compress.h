@@ -26,7 +26,6 @@ void proto_zframe(proto_buf *out, uint8_t *seq, const void *data, size_t len);
  * bytes to out and sets *consumed and *seq. PROTO_NEED_MORE if the frame is
  * incomplete, PROTO_BAD if it is corrupt or would inflate past its stated size.
  */
-int proto_zunframe(const uint8_t *in, size_t avail, size_t *consumed, uint8_t *seq,
-                   proto_buf *out);
+int proto_zunframe(const uint8_t *in, size_t avail, size_t *consumed, uint8_t *seq, proto_buf *out);
 
 #endif

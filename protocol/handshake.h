@@ -11,39 +11,39 @@
 #include "protocol/buf.h"
 #include "protocol/auth.h"
 
-#define CLIENT_MYSQL                    (1ull << 0)
-#define CLIENT_FOUND_ROWS               (1ull << 1)
-#define CLIENT_LONG_FLAG                (1ull << 2)
-#define CLIENT_CONNECT_WITH_DB          (1ull << 3)
-#define CLIENT_NO_SCHEMA                (1ull << 4)
-#define CLIENT_COMPRESS                 (1ull << 5)
-#define CLIENT_ODBC                     (1ull << 6)
-#define CLIENT_LOCAL_FILES              (1ull << 7)
-#define CLIENT_IGNORE_SPACE             (1ull << 8)
-#define CLIENT_PROTOCOL_41              (1ull << 9)
-#define CLIENT_INTERACTIVE              (1ull << 10)
-#define CLIENT_SSL                      (1ull << 11)
-#define CLIENT_IGNORE_SIGPIPE           (1ull << 12)
-#define CLIENT_TRANSACTIONS             (1ull << 13)
-#define CLIENT_RESERVED                 (1ull << 14)
-#define CLIENT_SECURE_CONNECTION        (1ull << 15)
-#define CLIENT_MULTI_STATEMENTS         (1ull << 16)
-#define CLIENT_MULTI_RESULTS            (1ull << 17)
-#define CLIENT_PS_MULTI_RESULTS         (1ull << 18)
-#define CLIENT_PLUGIN_AUTH              (1ull << 19)
-#define CLIENT_CONNECT_ATTRS            (1ull << 20)
-#define CLIENT_PLUGIN_AUTH_LENENC_DATA  (1ull << 21)
+#define CLIENT_MYSQL                        (1ull << 0)
+#define CLIENT_FOUND_ROWS                   (1ull << 1)
+#define CLIENT_LONG_FLAG                    (1ull << 2)
+#define CLIENT_CONNECT_WITH_DB              (1ull << 3)
+#define CLIENT_NO_SCHEMA                    (1ull << 4)
+#define CLIENT_COMPRESS                     (1ull << 5)
+#define CLIENT_ODBC                         (1ull << 6)
+#define CLIENT_LOCAL_FILES                  (1ull << 7)
+#define CLIENT_IGNORE_SPACE                 (1ull << 8)
+#define CLIENT_PROTOCOL_41                  (1ull << 9)
+#define CLIENT_INTERACTIVE                  (1ull << 10)
+#define CLIENT_SSL                          (1ull << 11)
+#define CLIENT_IGNORE_SIGPIPE               (1ull << 12)
+#define CLIENT_TRANSACTIONS                 (1ull << 13)
+#define CLIENT_RESERVED                     (1ull << 14)
+#define CLIENT_SECURE_CONNECTION            (1ull << 15)
+#define CLIENT_MULTI_STATEMENTS             (1ull << 16)
+#define CLIENT_MULTI_RESULTS                (1ull << 17)
+#define CLIENT_PS_MULTI_RESULTS             (1ull << 18)
+#define CLIENT_PLUGIN_AUTH                  (1ull << 19)
+#define CLIENT_CONNECT_ATTRS                (1ull << 20)
+#define CLIENT_PLUGIN_AUTH_LENENC_DATA      (1ull << 21)
 #define CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS (1ull << 22)
-#define CLIENT_SESSION_TRACK            (1ull << 23)
-#define CLIENT_DEPRECATE_EOF            (1ull << 24)
-#define CLIENT_SSL_VERIFY_SERVER_CERT   (1ull << 30)
-#define CLIENT_REMEMBER_OPTIONS         (1ull << 31)
+#define CLIENT_SESSION_TRACK                (1ull << 23)
+#define CLIENT_DEPRECATE_EOF                (1ull << 24)
+#define CLIENT_SSL_VERIFY_SERVER_CERT       (1ull << 30)
+#define CLIENT_REMEMBER_OPTIONS             (1ull << 31)
 /* MariaDB extended capabilities (high 32 bits). */
-#define MARIADB_CLIENT_PROGRESS         (1ull << 32)
-#define MARIADB_CLIENT_COM_MULTI        (1ull << 33)
+#define MARIADB_CLIENT_PROGRESS             (1ull << 32)
+#define MARIADB_CLIENT_COM_MULTI            (1ull << 33)
 #define MARIADB_CLIENT_STMT_BULK_OPERATIONS (1ull << 34)
-#define MARIADB_CLIENT_EXTENDED_METADATA (1ull << 35)
-#define MARIADB_CLIENT_CACHE_METADATA   (1ull << 36)
+#define MARIADB_CLIENT_EXTENDED_METADATA    (1ull << 35)
+#define MARIADB_CLIENT_CACHE_METADATA       (1ull << 36)
 
 /* Server status flags (OK, EOF). */
 #define SERVER_STATUS_IN_TRANS          0x0001
@@ -52,10 +52,10 @@
 #define SERVER_STATUS_IN_TRANS_READONLY 0x2000
 #define SERVER_SESSION_STATE_CHANGED    0x4000
 
-#define PROTO_NAME_MAX     384 /* user and database names, bytes */
-#define PROTO_AUTH_MAX     256
-#define PROTO_PLUGIN_MAX   64
-#define PROTO_VERSION_MAX  64
+#define PROTO_NAME_MAX        384 /* user and database names, bytes */
+#define PROTO_AUTH_MAX        256
+#define PROTO_PLUGIN_MAX      64
+#define PROTO_VERSION_MAX     64
 #define PROTO_SSL_REQUEST_LEN 32
 
 typedef struct proto_greeting {
@@ -101,8 +101,7 @@ void proto_hs_response_write(proto_buf *out, const proto_hs_response *r);
 void proto_ssl_request_write(proto_buf *out, uint64_t caps, uint32_t max_packet, uint8_t charset);
 
 /* Auth switch request (0xfe, plugin name, data) sent by a server. */
-void proto_auth_switch_write(proto_buf *out, const char *plugin, const uint8_t *data,
-                             size_t len);
+void proto_auth_switch_write(proto_buf *out, const char *plugin, const uint8_t *data, size_t len);
 int proto_auth_switch_parse(const uint8_t *p, size_t len, char plugin[PROTO_PLUGIN_MAX],
                             uint8_t *data, size_t *data_len, size_t data_max);
 

@@ -13,24 +13,24 @@
 #define PROTO_ERR_BYTE 0xff
 
 /* Error numbers Ferry sends, with MariaDB's meaning. */
-#define ER_CON_COUNT_ERROR        1040
-#define ER_HANDSHAKE_ERROR        1043
-#define ER_DBACCESS_DENIED_ERROR  1044
-#define ER_ACCESS_DENIED_ERROR    1045
-#define ER_UNKNOWN_COM_ERROR      1047
-#define ER_NOT_SUPPORTED_AUTH_MODE 1251
+#define ER_CON_COUNT_ERROR                   1040
+#define ER_HANDSHAKE_ERROR                   1043
+#define ER_DBACCESS_DENIED_ERROR             1044
+#define ER_ACCESS_DENIED_ERROR               1045
+#define ER_UNKNOWN_COM_ERROR                 1047
+#define ER_NOT_SUPPORTED_AUTH_MODE           1251
 #define ER_MASTER_FATAL_ERROR_READING_BINLOG 1236
-#define ER_NET_PACKET_TOO_LARGE   1153
-#define ER_NET_PACKETS_OUT_OF_ORDER 1156
-#define ER_NOT_SUPPORTED_YET      1235
-#define ER_SPECIFIC_ACCESS_DENIED 1227
-#define ER_CONNECTION_KILLED      1927
-#define ER_OPTION_PREVENTS_STATEMENT 1290
-#define ER_SECURE_TRANSPORT_REQUIRED 3159
-#define ER_SERVER_SHUTDOWN        1053
+#define ER_NET_PACKET_TOO_LARGE              1153
+#define ER_NET_PACKETS_OUT_OF_ORDER          1156
+#define ER_NOT_SUPPORTED_YET                 1235
+#define ER_SPECIFIC_ACCESS_DENIED            1227
+#define ER_CONNECTION_KILLED                 1927
+#define ER_OPTION_PREVENTS_STATEMENT         1290
+#define ER_SECURE_TRANSPORT_REQUIRED         3159
+#define ER_SERVER_SHUTDOWN                   1053
 /* No usable backend, or a backend refused Ferry's login: MariaDB's generic
  * server error (codes 2000-2999 are client-side; libmariadb rejects them). */
-#define ER_NO_SERVER              1105
+#define ER_NO_SERVER 1105
 
 typedef struct proto_ok {
     uint64_t affected_rows;

@@ -10,7 +10,7 @@
 #include "protocol/buf.h"
 
 /* Column types used by Ferry's answers. */
-#define PROTO_TYPE_LONGLONG  0x08
+#define PROTO_TYPE_LONGLONG   0x08
 #define PROTO_TYPE_VAR_STRING 0xfd
 
 typedef struct proto_column {

@@ -208,6 +208,36 @@ static void arm_heartbeat(blr_session *bs)
     blr_reader_arm(bs, ms > 0 ? ms : 1);
 }
 
+/* One pump of the stream: 1 to go on, 0 to wait (for drain, a commit, the resume event). */
+static int pump_once(blr_session *bs, uint64_t start)
+{
+    session *s = bs->s;
+    char err[512];
+    uint64_t events, sent;
+    blr_stream_rc rc =
+        blr_stream_pump(bs->st, session_output(s), FLOW_HIGH_WATER, err, sizeof(err));
+    session_flush(s);
+    if (rc == BLR_STREAM_ERROR) {
+        blr_reader_fail(bs, blr_stream_seq(bs->st), err);
+        return 0;
+    }
+    if (rc == BLR_STREAM_DONE) {
+        blr_dump_stop(bs, "sent everything (non-blocking dump)");
+        bs->dump = BLR_DUMP_OVER;
+        return 0;
+    }
+    bs->dump = rc == BLR_STREAM_IDLE ? BLR_DUMP_TAILING : BLR_DUMP_STREAMING;
+    arm_heartbeat(bs);
+    if (rc == BLR_STREAM_IDLE || evbuffer_get_length(session_output(s)) > 0)
+        return 0;
+    blr_stream_counters(bs->st, &events, &sent);
+    if (sent - start >= PUMP_BUDGET) {
+        event_active(bs->resume, EV_TIMEOUT, 0);
+        return 0;
+    }
+    return 1;
+}
+
 /*
  * Runs the stream until the client's output holds unsent bytes (the write
  * callback, client_drained, resumes it), the stream is idle or done, or this
@@ -216,35 +246,14 @@ static void arm_heartbeat(blr_session *bs)
  */
 void blr_reader_pump(blr_session *bs)
 {
-    session *s = bs->s;
-    char err[512];
-    uint64_t events, start, sent;
-    if (s->closing || !bs->st)
+    uint64_t events, start;
+    if (bs->s->closing || !bs->st || bs->in_pump)
         return;
+    bs->in_pump = true;
     blr_stream_counters(bs->st, &events, &start);
-    for (;;) {
-        blr_stream_rc rc =
-            blr_stream_pump(bs->st, session_output(s), FLOW_HIGH_WATER, err, sizeof(err));
-        session_flush(s);
-        if (rc == BLR_STREAM_ERROR) {
-            blr_reader_fail(bs, blr_stream_seq(bs->st), err);
-            return;
-        }
-        if (rc == BLR_STREAM_DONE) {
-            blr_dump_stop(bs, "sent everything (non-blocking dump)");
-            bs->dump = BLR_DUMP_OVER;
-            return;
-        }
-        bs->dump = rc == BLR_STREAM_IDLE ? BLR_DUMP_TAILING : BLR_DUMP_STREAMING;
-        arm_heartbeat(bs);
-        if (rc == BLR_STREAM_IDLE || evbuffer_get_length(session_output(s)) > 0)
-            return;
-        blr_stream_counters(bs->st, &events, &sent);
-        if (sent - start >= PUMP_BUDGET) {
-            event_active(bs->resume, EV_TIMEOUT, 0);
-            return;
-        }
-    }
+    while (pump_once(bs, start))
+        ;
+    bs->in_pump = false;
 }
 
 static void on_resume(evutil_socket_t fd, short what, void *arg)

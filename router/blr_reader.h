@@ -52,13 +52,15 @@ typedef struct blr_session {
     blr_dump_state dump;
     blr_stream *st;
     blr_stream_opts opts;
-    uint8_t dump_seq;                /* first sequence number of the dump's answer */
-    struct event *timer;             /* heartbeats while tailing, re-checks while waiting */
-    struct event *resume;            /* continues a long catch-up on the next loop turn */
-    uint64_t hb_events;              /* events sent when the heartbeat timer was last armed */
-    blr_pos wait_seen;               /* waiting: the relay's visible end at the last change */
-    int64_t wait_since_ms;           /* waiting: when that end last moved */
-    char start[192];                 /* where the dump asked to start, for the log */
+    uint8_t dump_seq;      /* first sequence number of the dump's answer */
+    struct event *timer;   /* heartbeats while tailing, re-checks while waiting */
+    struct event *resume;  /* continues a long catch-up on the next loop turn */
+    bool in_pump;          /* a filter (TLS, compression) may call client_drained from inside a
+                              write: the pump must not re-enter itself */
+    uint64_t hb_events;    /* events sent when the heartbeat timer was last armed */
+    blr_pos wait_seen;     /* waiting: the relay's visible end at the last change */
+    int64_t wait_since_ms; /* waiting: when that end last moved */
+    char start[192];       /* where the dump asked to start, for the log */
     struct blr_session *prev, *next; /* the worker's list: blr_service.tailers[worker] */
 } blr_session;
 

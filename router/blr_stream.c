@@ -148,13 +148,26 @@ static void put_header(blr_stream *st, struct evbuffer *out, uint32_t payload_le
     evbuffer_add(out, hdr, sizeof(hdr));
 }
 
-/* One event as one packet: 00 + event (size + 1 < 16 MiB). */
+/* One event as one packet: 00 + event (size + 1 < 16 MiB), added in one piece so that a
+ * filter below (the compressed protocol) sees whole packets. */
 static void send_event(blr_stream *st, struct evbuffer *out, const uint8_t *ev, size_t size)
 {
-    static const uint8_t ok = 0;
-    put_header(st, out, (uint32_t)size + 1);
-    evbuffer_add(out, &ok, 1);
-    evbuffer_add(out, ev, size);
+    struct evbuffer_iovec v;
+    size_t wire = PROTO_HEADER_LEN + 1 + size;
+    if (evbuffer_reserve_space(out, (ev_ssize_t)wire, &v, 1) == 1 && v.iov_len >= wire) {
+        uint8_t *p = v.iov_base;
+        proto_store_u24(p, (uint32_t)size + 1);
+        p[3] = st->seq++;
+        p[4] = 0;
+        memcpy(p + 5, ev, size);
+        v.iov_len = wire;
+        evbuffer_commit_space(out, &v, 1);
+    } else {
+        static const uint8_t ok = 0;
+        put_header(st, out, (uint32_t)size + 1);
+        evbuffer_add(out, &ok, 1);
+        evbuffer_add(out, ev, size);
+    }
     st->events++;
     st->bytes += size;
 }
