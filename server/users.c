@@ -22,9 +22,10 @@
 #include "server/srv.h"
 
 #define USERS_TIMEOUT_S 3
+/* Columns in the order of USERS_COL_* (users.h). */
 #define USERS_QUERY                                                                                \
-    "SELECT User, Host, Password, plugin, authentication_string FROM mysql.user "                  \
-    "WHERE is_role = 'N'"
+    "SELECT User, Host, Password, plugin, authentication_string, Repl_slave_priv "                 \
+    "FROM mysql.user WHERE is_role = 'N'"
 
 typedef struct users_waiter {
     worker *w;
@@ -214,6 +215,10 @@ static users_table *query_table(MYSQL *db)
     MYSQL_RES *res = NULL;
     if (mysql_query(db, USERS_QUERY) != 0 || !(res = mysql_store_result(db)))
         return NULL;
+    if (mysql_num_fields(res) != USERS_NCOLS) {
+        mysql_free_result(res);
+        return NULL;
+    }
     size_t n = mysql_num_rows(res);
     char *(*rows)[USERS_NCOLS] = calloc(n ? n : 1, sizeof(*rows));
     MYSQL_ROW row;
