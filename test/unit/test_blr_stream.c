@@ -66,6 +66,8 @@ static void collect(fixture *f)
     size_t len = evbuffer_get_length(f->out), used = 0;
     evbuffer_remove(f->out, proto_buf_reserve(&f->acc, len), len);
     f->acc.len += len;
+    if (f->acc.len == 0)
+        return;
     t_take_packets(f->acc.data, f->acc.len, &f->p, &used);
     memmove(f->acc.data, f->acc.data + used, f->acc.len - used);
     f->acc.len -= used;
