@@ -467,7 +467,7 @@ static bool dump_loop(blr_writer *w)
     int64_t next_check = 0;
     for (;;) {
         unsigned long len = mysql_net_read_packet(w->conn);
-        if (len == (unsigned long)~0UL || len == 0) {
+        if (len == packet_error || len == 0) {
             set_error(w, mysql_errno(w->conn), "lost upstream '%s': %s", w->master->name,
                       mysql_error(w->conn));
             return true;

@@ -143,7 +143,7 @@ def test_channel_follows_the_master_rows_once(remote, gferry, healthy):
     t1 = gh.now()
     gh.lab("start", "g1", timeout=300)
     f.wait(lambda s: "Synced" in s.states["g1"], 60, "g1 Synced", since=t1)
-    seen = helpers.wait_until(only_on("g2"), 30, 0.2, "the channel on g2 only, g1 back")
+    seen = helpers.wait_until(only_on("g2"), 90, 0.2, "the channel on g2 only, g1 back")
     remote.insert(5)
     for n in gh.NODES:
         wait_rows(n, remote.table, remote.written())
