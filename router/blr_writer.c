@@ -358,6 +358,9 @@ static int commit_group(blr_writer *w)
         set_error(w, 0, "%s", err);
         return -1;
     }
+    pthread_mutex_lock(&w->lock); /* the master has what it just sent */
+    gtid_pos_update(&w->master_state, &w->trx.gtid.gtid);
+    pthread_mutex_unlock(&w->lock);
     if (w->lost_ms)
         note_switch_done(w);
     return 0;
@@ -658,6 +661,7 @@ void blr_writer_pause(blr_writer *w, bool stop)
 {
     pthread_mutex_lock(&w->lock);
     w->paused = stop;
+    w->st.stopped = stop;
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
     log_notice("binlog relay '%s': %s", svc_name(w),

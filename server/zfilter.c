@@ -53,9 +53,10 @@ static enum bufferevent_filter_result deflate_out(struct evbuffer *src, struct e
                                                   enum bufferevent_flush_mode mode, void *arg)
 {
     zfilter *z = arg;
-    size_t len;
+    /* limit is the room left below: what this call may add, not a total. */
+    size_t len, start = evbuffer_get_length(dst);
     while ((len = evbuffer_get_length(src)) > 0 &&
-           (limit <= 0 || evbuffer_get_length(dst) < (size_t)limit)) {
+           (limit <= 0 || evbuffer_get_length(dst) - start < (size_t)limit)) {
         if (len > ZFILTER_CHUNK)
             len = ZFILTER_CHUNK;
         proto_buf_reset(&z->scratch);
