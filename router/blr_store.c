@@ -7,6 +7,8 @@
  */
 #include "router/blr_store.h"
 
+#include "router/blr_err.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -61,17 +63,6 @@ struct blr_store {
     gtid_pos *pending_state;
     gtid_pos *sync_state; /* pending_state when the sync thread took pending */
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 void blr_store_file_name(uint32_t file_no, char out[BLR_NAME_MAX])
 {
@@ -194,10 +185,10 @@ static int read_head(int fd, file_head *fh, proto_buf *fde_out, char *err, size_
     int rc = -1;
     proto_buf_init(&b);
     if (pread(fd, magic, sizeof(magic), 0) != sizeof(magic) || !binlog_magic_ok(magic, 4))
-        fail(err, errlen, "not a binlog file (bad magic)");
+        blr_fail(err, errlen, "not a binlog file (bad magic)");
     else if (read_event(fd, 4, false, &b, &ev) != PROTO_OK ||
              ev.h.type != BINLOG_FORMAT_DESCRIPTION_EVENT || binlog_fde_decode(&ev, &fde) != 0)
-        fail(err, errlen, "no FORMAT_DESCRIPTION event at offset 4");
+        blr_fail(err, errlen, "no FORMAT_DESCRIPTION event at offset 4");
     else {
         fh->crc = fde.checksum_alg == BINLOG_CHECKSUM_CRC32;
         if (fde_out) {
@@ -208,7 +199,7 @@ static int read_head(int fd, file_head *fh, proto_buf *fde_out, char *err, size_
         if (read_event(fd, off, fh->crc, &b, &ev) != PROTO_OK ||
             ev.h.type != BINLOG_GTID_LIST_EVENT || binlog_gtid_list_decode(&ev, &gl) != 0 ||
             binlog_gtid_list_to_pos(&gl, &fh->start) != 0)
-            fail(err, errlen, "no GTID_LIST event after the FORMAT_DESCRIPTION");
+            blr_fail(err, errlen, "no GTID_LIST event after the FORMAT_DESCRIPTION");
         else {
             fh->header_end = off + ev.h.event_size;
             rc = 0;
@@ -271,10 +262,10 @@ static int64_t recover_file(blr_store *s, int fd, int gtidx_fd, const file_head 
                     (unsigned long long)committed,
                     rc == PROTO_BAD ? "corrupt event" : "partial write");
         if (ftruncate(fd, (off_t)committed) < 0 || fsync(fd) < 0)
-            return fail(err, errlen, "cannot truncate: %s", strerror(errno));
+            return blr_fail(err, errlen, "cannot truncate: %s", strerror(errno));
     }
     if (ftruncate(gtidx_fd, (off_t)(nidx * GTIDX_REC_LEN)) < 0)
-        return fail(err, errlen, "cannot truncate the GTID index: %s", strerror(errno));
+        return blr_fail(err, errlen, "cannot truncate the GTID index: %s", strerror(errno));
     s->gtidx_count = nidx;
     return (int64_t)committed;
 }
@@ -286,12 +277,12 @@ static int open_file(blr_store *s, uint32_t no, bool newest, char *err, size_t e
     gtidx_path(s, no, ipath, sizeof(ipath));
     int fd = open(path, (newest ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (fd < 0)
-        return fail(err, errlen, "%s: %s", path, strerror(errno));
+        return blr_fail(err, errlen, "%s: %s", path, strerror(errno));
     file_head fh;
     char why[256];
     if (read_head(fd, &fh, newest ? &s->fde : NULL, why, sizeof(why)) < 0) {
         close(fd);
-        return fail(err, errlen, "%s: %s", path, why);
+        return blr_fail(err, errlen, "%s: %s", path, why);
     }
     struct stat st;
     fstat(fd, &st);
@@ -304,7 +295,7 @@ static int open_file(blr_store *s, uint32_t no, bool newest, char *err, size_t e
             if (ifd >= 0)
                 close(ifd);
             close(fd);
-            return fail(err, errlen, "%s: %s", path, why);
+            return blr_fail(err, errlen, "%s: %s", path, why);
         }
         s->fd = fd;
         s->gtidx_fd = ifd;
@@ -321,7 +312,7 @@ static int open_file(blr_store *s, uint32_t no, bool newest, char *err, size_t e
     }
     return add_file(s, no, &fh.start, fh.header_end, (uint64_t)size) == 0
                ? 0
-               : fail(err, errlen, "out of memory");
+               : blr_fail(err, errlen, "out of memory");
 }
 
 static int read_index(blr_store *s, uint32_t **nos, size_t *n, char *err, size_t errlen)
@@ -332,7 +323,7 @@ static int read_index(blr_store *s, uint32_t **nos, size_t *n, char *err, size_t
     *n = 0;
     FILE *f = fopen(path, "r");
     if (!f)
-        return errno == ENOENT ? 0 : fail(err, errlen, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? 0 : blr_fail(err, errlen, "%s: %s", path, strerror(errno));
     size_t cap = 0;
     while (fgets(line, sizeof(line), f)) {
         size_t len = strcspn(line, "\r\n");
@@ -395,7 +386,7 @@ blr_store *blr_store_open(const blr_store_opts *o, char *err, size_t errlen)
         !(s->pending_state = calloc(1, sizeof(gtid_pos))) ||
         !(s->sync_state = calloc(1, sizeof(gtid_pos)))) {
         blr_store_close(s);
-        fail(err, errlen, "out of memory");
+        blr_fail(err, errlen, "out of memory");
         return NULL;
     }
     s->o = *o;
@@ -407,7 +398,7 @@ blr_store *blr_store_open(const blr_store_opts *o, char *err, size_t errlen)
     if (o->initial_state)
         gtid_pos_copy(s->committed, o->initial_state);
     if (make_dirs(s->dir) < 0) {
-        fail(err, errlen, "cannot create %s: %s", s->dir, strerror(errno));
+        blr_fail(err, errlen, "cannot create %s: %s", s->dir, strerror(errno));
         blr_store_close(s);
         return NULL;
     }
@@ -586,9 +577,9 @@ int blr_store_set_initial(blr_store *s, const gtid_pos *p, char *err, size_t err
     }
     pthread_mutex_unlock(&s->lock);
     return empty ? 0
-                 : fail(err, errlen,
-                        "the relay already has binlog files; gtid_slave_pos can only be set on "
-                        "an empty relay");
+                 : blr_fail(err, errlen,
+                            "the relay already has binlog files; gtid_slave_pos can only be set on "
+                            "an empty relay");
 }
 
 bool blr_store_crc(const blr_store *s)
@@ -599,9 +590,10 @@ bool blr_store_crc(const blr_store *s)
 static int write_at_end(blr_store *s, const void *p, size_t len, char *err, size_t errlen)
 {
     if (s->size + len > UINT32_MAX)
-        return fail(err, errlen, "binlog file would exceed 4 GiB");
+        return blr_fail(err, errlen, "binlog file would exceed 4 GiB");
     if (pwrite(s->fd, p, len, (off_t)s->size) != (ssize_t)len)
-        return fail(err, errlen, "cannot write binlog file %06u: %s", s->cur_no, strerror(errno));
+        return blr_fail(err, errlen, "cannot write binlog file %06u: %s", s->cur_no,
+                        strerror(errno));
     s->size += len;
     return 0;
 }
@@ -669,7 +661,7 @@ static int create_file(blr_store *s, uint32_t no, const binlog_fde *up, char *er
     if (ifd < 0) {
         if (fd >= 0)
             close(fd);
-        return fail(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        return blr_fail(err, errlen, "cannot create %s: %s", path, strerror(errno));
     }
     s->crc = up->checksum_alg == BINLOG_CHECKSUM_CRC32;
     proto_buf b;
@@ -685,13 +677,14 @@ static int create_file(blr_store *s, uint32_t no, const binlog_fde *up, char *er
     int rc = write_at_end(s, b.data, b.len, err, errlen);
     proto_buf_free(&b);
     if (rc < 0 || fdatasync(fd) < 0)
-        return rc < 0 ? -1 : fail(err, errlen, "cannot sync %s: %s", path, strerror(errno));
+        return rc < 0 ? -1 : blr_fail(err, errlen, "cannot sync %s: %s", path, strerror(errno));
     s->commit_off = s->size;
     pthread_mutex_lock(&s->lock);
     rc = add_file(s, no, s->committed, s->size, s->size);
     pthread_mutex_unlock(&s->lock);
     if (rc < 0 || write_index(s) < 0)
-        return fail(err, errlen, "cannot update %s/" INDEX_NAME ": %s", s->dir, strerror(errno));
+        return blr_fail(err, errlen, "cannot update %s/" INDEX_NAME ": %s", s->dir,
+                        strerror(errno));
     publish_now(s);
     log_notice("binlog relay %s: started binlog.%06u at GTID state %s", s->dir, no,
                s->committed->n ? "(see GTID_LIST)" : "(empty)");
@@ -705,7 +698,7 @@ int blr_store_new_file(blr_store *s, const uint8_t *fde_ev, size_t fde_len, char
     binlog_fde fde;
     if (binlog_event_parse(fde_ev, fde_len, false, &ev) != PROTO_OK ||
         binlog_fde_decode(&ev, &fde) != 0)
-        return fail(err, errlen, "malformed FORMAT_DESCRIPTION event from upstream");
+        return blr_fail(err, errlen, "malformed FORMAT_DESCRIPTION event from upstream");
     proto_buf_reset(&s->fde);
     proto_put_bytes(&s->fde, fde_ev, fde_len);
     uint32_t next = s->cur_no + 1;
@@ -719,7 +712,7 @@ int blr_store_new_file(blr_store *s, const uint8_t *fde_ev, size_t fde_len, char
 int blr_store_append(blr_store *s, uint8_t *ev, size_t len, char *err, size_t errlen)
 {
     if (s->fd < 0)
-        return fail(err, errlen, "no binlog file is open (no FORMAT_DESCRIPTION yet)");
+        return blr_fail(err, errlen, "no binlog file is open (no FORMAT_DESCRIPTION yet)");
     binlog_event_set_log_pos(ev, len, (uint32_t)(s->size + len), s->crc);
     return write_at_end(s, ev, len, err, errlen);
 }
@@ -727,7 +720,7 @@ int blr_store_append(blr_store *s, uint8_t *ev, size_t len, char *err, size_t er
 int blr_store_commit(blr_store *s, const gtid_t *g, char *err, size_t errlen)
 {
     if (append_gtidx(s->gtidx_fd, s->gtidx_count * GTIDX_REC_LEN, g, s->size) < 0)
-        return fail(err, errlen, "cannot write the GTID index: %s", strerror(errno));
+        return blr_fail(err, errlen, "cannot write the GTID index: %s", strerror(errno));
     s->gtidx_count++;
     s->commit_off = s->size;
     gtid_pos_update(s->committed, g);
@@ -742,7 +735,7 @@ int blr_store_cut(blr_store *s, char *err, size_t errlen)
     if (s->fd < 0 || s->size == s->commit_off)
         return 0;
     if (ftruncate(s->fd, (off_t)s->commit_off) < 0)
-        return fail(err, errlen, "cannot truncate binlog.%06u: %s", s->cur_no, strerror(errno));
+        return blr_fail(err, errlen, "cannot truncate binlog.%06u: %s", s->cur_no, strerror(errno));
     log_info("binlog relay %s: cut %llu uncommitted bytes from binlog.%06u", s->dir,
              (unsigned long long)(s->size - s->commit_off), s->cur_no);
     s->size = s->commit_off;
@@ -842,13 +835,13 @@ int blr_store_purge_to(blr_store *s, uint32_t file_no, char *err, size_t errlen)
         if (s->files[n].pins > 0) {
             uint32_t busy = s->files[n].no;
             pthread_mutex_unlock(&s->lock);
-            return fail(err, errlen, "binlog.%06u is being read by a replica", busy);
+            return blr_fail(err, errlen, "binlog.%06u is being read by a replica", busy);
         }
         n++;
     }
     if (n == s->nfiles) {
         pthread_mutex_unlock(&s->lock);
-        return fail(err, errlen, "Target log binlog.%06u not found in binlog index", file_no);
+        return blr_fail(err, errlen, "Target log binlog.%06u not found in binlog index", file_no);
     }
     purge_first(s, n);
     return 0;

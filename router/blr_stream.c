@@ -6,6 +6,7 @@
  * bounded buffer, filtered (groups a GTID replica already has, ANNOTATE_ROWS
  * it did not ask for) and framed as packets.
  */
+#include "router/blr_err.h"
 #include "router/blr_stream.h"
 
 #include <errno.h>
@@ -54,17 +55,6 @@ struct blr_stream {
     uint64_t events, bytes;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static void store_u32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -80,7 +70,7 @@ blr_stream *blr_stream_new(blr_store *store, const blr_stream_opts *o, uint32_t 
     if (!st || !(st->buf = malloc(BLR_STREAM_BUF)) || !(st->skip = calloc(1, sizeof(gtid_pos))) ||
         !(st->start = calloc(1, sizeof(gtid_pos)))) {
         blr_stream_free(st);
-        fail(err, errlen, "out of memory");
+        blr_fail(err, errlen, "out of memory");
         return NULL;
     }
     st->store = store;
@@ -96,7 +86,7 @@ blr_stream *blr_stream_new(blr_store *store, const blr_stream_opts *o, uint32_t 
     st->resume = offset;
     if (file_no) {
         if (blr_store_pin(store, file_no) < 0) {
-            fail(err, errlen, "binlog.%06u is not in the relay's binlog index", file_no);
+            blr_fail(err, errlen, "binlog.%06u is not in the relay's binlog index", file_no);
             blr_stream_free(st);
             return NULL;
         }
@@ -243,16 +233,16 @@ static int read_event_at(blr_stream *st, uint64_t off, size_t max, proto_buf *b,
     binlog_header h;
     if (pread(st->fd, hdr, sizeof(hdr), (off_t)off) != (ssize_t)sizeof(hdr) ||
         binlog_header_decode(hdr, sizeof(hdr), &h) != PROTO_OK)
-        return fail(err, errlen, "binlog.%06u: cannot read the event at %llu", st->file_no,
-                    (unsigned long long)off);
+        return blr_fail(err, errlen, "binlog.%06u: cannot read the event at %llu", st->file_no,
+                        (unsigned long long)off);
     if (h.event_size < BINLOG_HEADER_LEN || h.event_size > max)
-        return fail(err, errlen, "binlog.%06u: bad event size %u at %llu", st->file_no,
-                    h.event_size, (unsigned long long)off);
+        return blr_fail(err, errlen, "binlog.%06u: bad event size %u at %llu", st->file_no,
+                        h.event_size, (unsigned long long)off);
     proto_buf_reset(b);
     if (pread(st->fd, proto_buf_reserve(b, h.event_size), h.event_size, (off_t)off) !=
         (ssize_t)h.event_size)
-        return fail(err, errlen, "binlog.%06u: short read at %llu", st->file_no,
-                    (unsigned long long)off);
+        return blr_fail(err, errlen, "binlog.%06u: short read at %llu", st->file_no,
+                        (unsigned long long)off);
     b->len = h.event_size;
     return 0;
 }
@@ -265,7 +255,7 @@ static int open_file(blr_stream *st, char *err, size_t errlen)
     st->fd = -1;
     if (blr_store_path(st->store, st->file_no, path, sizeof(path)) < 0 ||
         (st->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return fail(err, errlen, "cannot open binlog.%06u: %s", st->file_no, strerror(errno));
+        return blr_fail(err, errlen, "cannot open binlog.%06u: %s", st->file_no, strerror(errno));
     return 0;
 }
 
@@ -340,11 +330,11 @@ static int check_start_pos(blr_stream *st, uint64_t fde_end, char *err, size_t e
     bool closed;
     uint64_t end = visible_end(st, &closed);
     if (st->o.start_pos < fde_end || st->o.start_pos > end)
-        return fail(err, errlen,
-                    "Client requested master to start replication from impossible position; "
-                    "the first event 'binlog.%06u' at %llu, the last event read from "
-                    "'binlog.%06u' at 4, the last byte read from 'binlog.%06u' at 4.",
-                    st->file_no, (unsigned long long)st->o.start_pos, st->file_no, st->file_no);
+        return blr_fail(err, errlen,
+                        "Client requested master to start replication from impossible position; "
+                        "the first event 'binlog.%06u' at %llu, the last event read from "
+                        "'binlog.%06u' at 4, the last byte read from 'binlog.%06u' at 4.",
+                        st->file_no, (unsigned long long)st->o.start_pos, st->file_no, st->file_no);
     st->off = st->o.start_pos;
     return 0;
 }
@@ -361,13 +351,13 @@ static int send_header(blr_stream *st, struct evbuffer *out, char *err, size_t e
     uint8_t alg = fde_checksum_alg(fde.data, fde.len);
     if (fde.data[4] != BINLOG_FORMAT_DESCRIPTION_EVENT || alg == BINLOG_CHECKSUM_UNDEF) {
         proto_buf_free(&fde);
-        return fail(err, errlen, "Failed to find format descriptor event in start of binlog");
+        return blr_fail(err, errlen, "Failed to find format descriptor event in start of binlog");
     }
     if (alg == BINLOG_CHECKSUM_CRC32 && !st->o.checksum_aware) {
         proto_buf_free(&fde);
-        return fail(err, errlen,
-                    "Slave can not handle replication events with the checksum that master is "
-                    "configured to log");
+        return blr_fail(err, errlen,
+                        "Slave can not handle replication events with the checksum that master is "
+                        "configured to log");
     }
     bool first = st->first, gtid = first && st->o.gtid_mode;
     bool from_pos = first && !st->o.gtid_mode && st->o.start_pos > 4;
@@ -395,8 +385,8 @@ static int next_file(blr_stream *st, char *err, size_t errlen)
 {
     uint32_t next = st->file_no + 1;
     if (blr_store_pin(st->store, next) < 0)
-        return fail(err, errlen, "could not find next log: binlog.%06u is not in the relay's index",
-                    next);
+        return blr_fail(err, errlen,
+                        "could not find next log: binlog.%06u is not in the relay's index", next);
     blr_store_unpin(st->store, st->file_no);
     st->file_no = next;
     st->need_header = true;
@@ -439,8 +429,9 @@ static int refill(blr_stream *st, char *err, size_t errlen)
         want = (size_t)(end - from);
     ssize_t n = pread(st->fd, st->buf + st->len, want, (off_t)from);
     if (n <= 0)
-        return fail(err, errlen, "cannot read binlog.%06u at %llu: %s", st->file_no,
-                    (unsigned long long)from, n < 0 ? strerror(errno) : "unexpected end of file");
+        return blr_fail(err, errlen, "cannot read binlog.%06u at %llu: %s", st->file_no,
+                        (unsigned long long)from,
+                        n < 0 ? strerror(errno) : "unexpected end of file");
     st->len += (size_t)n;
     return (int)n;
 }
@@ -478,8 +469,8 @@ static bool filtered(blr_stream *st, const uint8_t *ev, size_t len)
 
 static int truncated(blr_stream *st, char *err, size_t errlen)
 {
-    return fail(err, errlen, "binlog.%06u ends in the middle of an event at %llu", st->file_no,
-                (unsigned long long)st->off);
+    return blr_fail(err, errlen, "binlog.%06u ends in the middle of an event at %llu", st->file_no,
+                    (unsigned long long)st->off);
 }
 
 /* Sends the next chunk of a big event (and the chunk headers it needs). */
@@ -509,7 +500,7 @@ static int big_continue(blr_stream *st, struct evbuffer *out, char *err, size_t 
     if (st->big_left == 0 && st->chunk_left == 0 && !st->chunk_full)
         st->big = false;
     else if (st->chunk_left == 0 && !st->chunk_full)
-        return fail(err, errlen, "internal error: event framing"); /* cannot happen */
+        return blr_fail(err, errlen, "internal error: event framing"); /* cannot happen */
     return 1;
 }
 
@@ -566,8 +557,8 @@ static int next_event(blr_stream *st, struct evbuffer *out, char *err, size_t er
         return closed ? truncated(st, err, errlen) : 0;
     }
     if (size < BINLOG_HEADER_LEN)
-        return fail(err, errlen, "binlog.%06u: corrupt event (size %u) at %llu", st->file_no, size,
-                    (unsigned long long)st->off);
+        return blr_fail(err, errlen, "binlog.%06u: corrupt event (size %u) at %llu", st->file_no,
+                        size, (unsigned long long)st->off);
     if (size > BLR_STREAM_BUF)
         return start_big(st, out, size, err, errlen);
     const uint8_t *p = st->buf + st->pos;
