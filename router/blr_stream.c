@@ -6,8 +6,9 @@
  * bounded buffer, filtered (groups a GTID replica already has, ANNOTATE_ROWS
  * it did not ask for) and framed as packets.
  */
-#include "router/blr_err.h"
 #include "router/blr_stream.h"
+
+#include "router/blr_err.h"
 
 #include <errno.h>
 #include <fcntl.h>
