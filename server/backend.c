@@ -386,5 +386,5 @@ void backend_pause(backend *b, bool pause)
     if (pause)
         bufferevent_disable(b->bev, EV_READ);
     else
-        bufferevent_enable(b->bev, EV_READ);
+        flow_resume_read(b->bev);
 }

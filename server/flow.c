@@ -33,6 +33,17 @@ void flow_flush(struct bufferevent *bev)
         bufferevent_enable(bev, EV_WRITE); /* the kernel is full: let libevent wait */
 }
 
+void flow_resume_read(struct bufferevent *bev)
+{
+    bufferevent_enable(bev, EV_READ);
+    /* A filter only runs when its lower layer reads: bytes that arrived while
+     * it was paused would otherwise wait for more that may never come. */
+    for (struct bufferevent *b = bufferevent_get_underlying(bev); b;
+         b = bufferevent_get_underlying(b))
+        if (evbuffer_get_length(bufferevent_get_input(b)) > 0)
+            bufferevent_trigger(b, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
+}
+
 void flow_written(struct bufferevent *bev)
 {
     flow_direct(bev);

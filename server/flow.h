@@ -16,6 +16,9 @@
 void flow_direct(struct bufferevent *bev);
 /* Sends the queued output now if bev is in direct mode. */
 void flow_flush(struct bufferevent *bev);
+/* Resumes reading; a filter stack (TLS, compression) also gets the bytes
+ * that reached its lower layers while it was paused. */
+void flow_resume_read(struct bufferevent *bev);
 /* From bev's write callback: back to direct mode once the output is empty. */
 void flow_written(struct bufferevent *bev);
 

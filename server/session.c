@@ -294,10 +294,11 @@ void session_pause_client(session *s, bool pause)
 {
     if (s->closing)
         return;
-    if (pause)
+    if (pause) {
         bufferevent_disable(s->client, EV_READ);
-    else
-        bufferevent_enable(s->client, EV_READ);
+        return;
+    }
+    flow_resume_read(s->client);
 }
 
 void session_send_error(session *s, uint8_t seq, uint16_t code, const char *sqlstate,

@@ -261,6 +261,7 @@ listeners = (
 
     def start(self, wait_login=True, timeout=10):
         assert os.access(FERRYD, os.X_OK), f"no ferryd binary at {FERRYD} (build it first)"
+        self.stopped = False  # a restart after kill() is stopped again at teardown
 
         def limits():
             soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

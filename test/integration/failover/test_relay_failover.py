@@ -171,9 +171,11 @@ def setup(tmp_path_factory):
     node_query(port, "CREATE TABLE test.fo_t (id INT PRIMARY KEY, v LONGTEXT) ENGINE=InnoDB")
     node_query(port, "CREATE TABLE test.fo_bulk (batch INT, n INT, PRIMARY KEY (batch, n)) "
                      "ENGINE=InnoDB")
-    yield ferry, replica, app_port
-    ferry.stop()
-    replica.stop()
+    try:
+        yield ferry, replica, app_port
+    finally:
+        replica.stop()
+        ferry.stop()
 
 
 def replica_pos(replica):
