@@ -42,7 +42,7 @@ BENCH_RELAY_LAG_N=${BENCH_RELAY_LAG_N:-500}
 BENCH_RELAY_LAG_GAP_MS=${BENCH_RELAY_LAG_GAP_MS:-10}
 BENCH_RELAY_READERS=${BENCH_RELAY_READERS:-100}
 BENCH_RELAY_DUMP_SECS=${BENCH_RELAY_DUMP_SECS:-30}
-BENCH_RELAY_DUMP_MODES=${BENCH_RELAY_DUMP_MODES:-"tail backlog"}
+BENCH_RELAY_DUMP_MODES=${BENCH_RELAY_DUMP_MODES-"tail backlog"}
 BENCH_RELAY_FAILOVER=${BENCH_RELAY_FAILOVER:-1}
 BENCH_RELAY_KILLS=${BENCH_RELAY_KILLS:-5}
 BENCH_RELAY_INTERVAL_MS=${BENCH_RELAY_INTERVAL_MS:-1000}
@@ -447,13 +447,15 @@ declare -A RAW_S RAW_B RAW_CPU
 # raw_read TARGET SINK ROUND: mariadb-binlog --raw --to-last-log of every file
 # of TARGET (relay | direct). SINK dir: files in a temp dir (counted, then
 # removed); null: the same names as symlinks to /dev/null (no write cost).
+# RAW_CPU: CPU seconds of the serving process (ferryd, or s1's mariadbd).
 raw_read() {
-    local target=$1 sink=$2 k=$1,$2,$3 port names first out t0 p0 p1 rc=0 n
+    local target=$1 sink=$2 k=$1,$2,$3 port names first out t0 p0 p1 rc=0 n server=$FERRY_PID
     if [[ $target == relay ]]; then
         port=$RELAY_PORT
         names=$(relay_sql "SHOW BINARY LOGS" | cut -f1)
     else
         port=$S1_PORT
+        server=$S1_PID
         names=$(s1_sql "SHOW BINARY LOGS" | cut -f1)
     fi
     first=$(head -n 1 <<<"$names")
@@ -463,13 +465,13 @@ raw_read() {
     if [[ $sink == null ]]; then
         for n in $names; do ln -s /dev/null "$out/$n"; done
     fi
-    p0=$(cpu_ticks "$FERRY_PID")
+    p0=$(cpu_ticks "$server")
     t0=$(now)
     mariadb-binlog --no-defaults --read-from-remote-server --host="$HOST" --port="$port" \
         --user=repl --password=repl_pw --raw --to-last-log --result-file="$out/" "$first" \
         2>"$TMP/raw.err" || rc=$?
     RAW_S[$k]=$(since "$t0" %.3f)
-    p1=$(cpu_ticks "$FERRY_PID")
+    p1=$(cpu_ticks "$server")
     RAW_CPU[$k]=$(calc "($p1 - $p0) / $CLK_TCK" %.2f)
     if [[ $sink == dir ]]; then
         RAW_B[$k]=$(find "$out" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }')
@@ -487,7 +489,8 @@ raw_read() {
 }
 
 printf '\nmariadb-binlog --read-from-remote-server --raw --to-last-log of all files (%s rounds, alternating):\n' "$BENCH_RELAY_ROUNDS"
-printf '  %-7s %-5s %-6s %9s %9s %9s %12s\n' round sink from MB s MB/s "ferryd CPU s"
+S1_PID=$(cat "$BENCH_LAB_DIR/s1/mariadbd.pid")
+printf '  %-7s %-5s %-6s %9s %9s %9s %14s %14s\n' round sink from MB s MB/s "server CPU s" "CPU s per GB"
 for ((r = 1; r <= BENCH_RELAY_ROUNDS; r++)); do
     for sink in dir null; do
         for target in direct relay; do
@@ -495,9 +498,9 @@ for ((r = 1; r <= BENCH_RELAY_ROUNDS; r++)); do
             k=$target,$sink,$r
             mbps=-
             num "${RAW_S[$k]}" && num "${RAW_B[$k]:-}" && mbps=$(calc "${RAW_B[$k]} / $MIB / ${RAW_S[$k]}" %.1f)
-            printf '  %-7s %-5s %-6s %9s %9s %9s %12s\n' "$r" "$sink" "$target" \
-                "$(num "${RAW_B[$k]:-}" && mb "${RAW_B[$k]}" || echo -)" "${RAW_S[$k]}" "$mbps" \
-                "$([[ $target == relay ]] && echo "${RAW_CPU[$k]}" || echo -)"
+            printf '  %-7s %-5s %-6s %9s %9s %9s %14s %14s\n' "$r" "$sink" "$target" \
+                "$(num "${RAW_B[$k]:-}" && mb "${RAW_B[$k]}" || echo -)" "${RAW_S[$k]}" "$mbps" "${RAW_CPU[$k]}" \
+                "$(num "${RAW_B[$k]:-}" && calc "${RAW_CPU[$k]} * 1073741824 / ${RAW_B[$k]}" %.2f || echo -)"
         done
     done
 done
@@ -513,6 +516,24 @@ best_mbps() {
     done
     echo "$best"
 }
+# cpu_per_gb TARGET: the serving process's CPU s per GB over all reads.
+cpu_per_gb() {
+    local r sink k c=0 b=0
+    for ((r = 1; r <= BENCH_RELAY_ROUNDS; r++)); do
+        for sink in dir null; do
+            k=$1,$sink,$r
+            if num "${RAW_S[$k]}" && num "${RAW_B[$k]:-}"; then
+                c=$(calc "$c + ${RAW_CPU[$k]}" %.2f)
+                b=$((b + ${RAW_B[$k]}))
+            fi
+        done
+    done
+    ratio "$c" "$(calc "$b / 1073741824" %.3f)"
+}
+printf 'CPU of the serving process per GB read (all reads): s1 mariadbd %s s, ferryd %s s\n' \
+    "$(cpu_per_gb direct)" "$(cpu_per_gb relay)"
+summary '%-44s s1 mariadbd %s s, ferryd %s s' "server CPU per GB (mariadb-binlog reads)" \
+    "$(cpu_per_gb direct)" "$(cpu_per_gb relay)"
 for sink in dir null; do
     d=$(best_mbps direct "$sink")
     rl=$(best_mbps relay "$sink")
