@@ -246,8 +246,13 @@ static void rcr_client_readable(session *s)
     struct evbuffer *in = session_input(s);
     while (evbuffer_get_length(in) > 0 && !r->changing_user && !r->refused.len && !s->closing) {
         if (backend_output_full(r->b)) {
-            session_pause_client(s, true);
-            break;
+            /* Pause only if the kernel will not take it now: once the output
+             * is flushed empty no drained callback would ever resume us. */
+            backend_flush(r->b);
+            if (backend_output_full(r->b)) {
+                session_pause_client(s, true);
+                break;
+            }
         }
         if (r->fwd_left == 0 && !start_packet(r, in))
             break;
