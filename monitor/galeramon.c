@@ -125,12 +125,8 @@ static void gal_poll(monitor *m, mon_server *ms)
     gal_node *node = &st->nodes[ms - m->servers];
     gal_facts *f = &node->f;
     char v[V_COUNT][SNAP_GTID_MAX];
-    uint32_t admin = f->admin_bits;
-    int priority = f->priority;
     memset(f, 0, sizeof(*f));
     memset(&node->in, 0, sizeof(node->in));
-    f->admin_bits = admin;
-    f->priority = priority;
     f->local_index = ms->cur.local_index = -1;
     if (!poll_status(m, ms, f))
         return;
@@ -157,21 +153,26 @@ static void remember_domain(gal_state *st, uint32_t domain)
 static void gal_tick(monitor *m)
 {
     gal_state *st = m->data;
-    monitor_admin_state(m, st->admin_bits, st->priority);
-    for (size_t i = 0; i < m->nservers; i++) {
-        st->nodes[i].f.admin_bits = st->admin_bits[i];
-        st->nodes[i].f.priority = st->priority[i];
-    }
     monitor_poll_all(m, gal_poll);
     gal_facts *facts = calloc(m->nservers ? m->nservers : 1, sizeof(*facts));
     if (!facts) {
         log_error("monitor '%s': out of memory", m->name);
         return;
     }
-    for (size_t i = 0; i < m->nservers; i++)
+    /* What operators set, read after the poll so that a change made while
+     * it ran counts now. */
+    monitor_admin_state(m, st->admin_bits, st->priority);
+    int preferred = monitor_preferred(m);
+    for (size_t i = 0; i < m->nservers; i++) {
         facts[i] = st->nodes[i].f;
+        facts[i].admin_bits = st->admin_bits[i];
+        facts[i].priority = st->priority[i];
+        facts[i].preferred = (int)i == preferred;
+    }
     int master = galeramon_verdict(facts, m->nservers, &st->policy, st->master, st->states);
     free(facts);
+    if (preferred >= 0 && master != preferred)
+        monitor_drop_preferred(m, preferred);
     for (size_t i = 0; i < m->nservers; i++) {
         gal_node *node = &st->nodes[i];
         m->servers[i].cur.state = st->states[i] | (m->servers[i].cur.state & SRV_AUTH_ERROR);
@@ -328,4 +329,5 @@ const monitor_ops GALERAMON_OPS = {
     .init = gal_init,
     .tick = gal_tick,
     .free = gal_free,
+    .switchover = true,
 };

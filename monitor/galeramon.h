@@ -30,6 +30,7 @@ typedef struct gal_facts {
     bool donor_serves;   /* as a Donor it keeps serving (galeramon_donor_serves) */
     uint32_t admin_bits; /* SRV_MAINT, SRV_DRAINING */
     int priority;
+    bool preferred; /* the target of an operator's switchover */
 } gal_facts;
 
 typedef struct gal_policy {
@@ -54,8 +55,9 @@ int galeramon_majority(const gal_facts *f, size_t n, int current_master);
 uint32_t galeramon_node_state(const gal_facts *f, const char *cluster_uuid,
                               bool available_when_donor);
 
-/* The master among nodes with states[] (see monitor/README.md): with
- * disable_master_failback the usable current master stays; then the lowest
+/* The master among nodes with states[] (see monitor/README.md): a usable
+ * switchover target first; with disable_master_failback the usable current
+ * master stays; then the lowest
  * positive priority (use_priority), then the lowest wsrep_local_index among
  * the rest; negative priorities, Maintenance and Draining never win;
  * root_node_as_master wants local index 0. Index, or -1. */

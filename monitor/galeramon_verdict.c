@@ -123,6 +123,9 @@ static int by_local_index(const gal_facts *f, const uint32_t *states, size_t n, 
 int galeramon_elect(const gal_facts *f, const uint32_t *states, size_t n, const gal_policy *p,
                     int current_master)
 {
+    for (size_t i = 0; i < n; i++)
+        if (f[i].preferred && eligible(&f[i], states[i]))
+            return (int)i;
     bool has_current = current_master >= 0 && (size_t)current_master < n;
     if (p->disable_master_failback && has_current &&
         eligible(&f[current_master], states[current_master]))

@@ -274,6 +274,42 @@ int monitor_set_priority(monitor *m, const char *server, int priority)
     return 0;
 }
 
+int monitor_switchover(monitor *m, const char *server)
+{
+    mon_server *ms = find_server(m, server);
+    if (!ms)
+        return -1;
+    if (!m->ops->switchover)
+        return -2;
+    pthread_mutex_lock(&m->lock);
+    m->preferred = (int)(ms - m->servers);
+    kick(m);
+    pthread_mutex_unlock(&m->lock);
+    log_notice("monitor '%s': switchover to '%s' requested by an operator", m->name, server);
+    return 0;
+}
+
+int monitor_preferred(monitor *m)
+{
+    pthread_mutex_lock(&m->lock);
+    int p = m->preferred;
+    pthread_mutex_unlock(&m->lock);
+    return p;
+}
+
+void monitor_drop_preferred(monitor *m, int idx)
+{
+    pthread_mutex_lock(&m->lock);
+    bool dropped = m->preferred == idx;
+    if (dropped)
+        m->preferred = -1;
+    pthread_mutex_unlock(&m->lock);
+    if (dropped)
+        log_warning("monitor '%s': switchover target '%s' is not usable: back to the normal "
+                    "master election",
+                    m->name, m->servers[idx].srv->name);
+}
+
 char *monitor_json(monitor *m)
 {
     cluster_snapshot *s = monitor_latest(m);
@@ -334,6 +370,7 @@ static monitor *monitor_new(const cfg_object *o, int index, const char *datadir,
     pthread_condattr_destroy(&attr);
     pthread_mutex_init(&m->lock, NULL);
     m->index = index;
+    m->preferred = -1;
     m->name = o->name;
     m->cfg = o;
     if (monitor_servers(m, err, errlen) != 0 || monitor_hooks_init(m, datadir, err, errlen) != 0) {

@@ -47,10 +47,11 @@ typedef struct monitor {
     size_t nservers;
     mon_server *servers;
     pthread_t thread;
-    pthread_mutex_t lock; /* guards latest, admin_bits, priority and the stop flag */
+    pthread_mutex_t lock; /* guards latest, admin_bits, priority, preferred and stop */
     pthread_cond_t wake;
     bool stop;
     bool kick;                /* tick now instead of at the end of the interval (operator change) */
+    int preferred;            /* switchover target (server index) or -1 */
     cluster_snapshot *latest; /* last published, for the admin socket */
     uint64_t seq;
     /* journal (journal.h) */
@@ -129,6 +130,15 @@ void monitor_admin_state(monitor *m, uint32_t *admin_bits, int *priority);
 int monitor_set_admin_bits(monitor *m, const char *server, uint32_t bits, bool on);
 /* Changes a server's election priority (see galeramon's use_priority). */
 int monitor_set_priority(monitor *m, const char *server, int priority);
+/* Switchover: server becomes the master at the next tick if it is usable and
+ * stays the master while it remains so (then the module's usual election
+ * takes over again). 0; -1 when the monitor has no such server; -2 when the
+ * module has no switchover (monitor_ops.switchover). */
+int monitor_switchover(monitor *m, const char *server);
+/* For modules: the switchover target's index, or -1. */
+int monitor_preferred(monitor *m);
+/* For modules: the target idx could not be elected; forget it (logged). */
+void monitor_drop_preferred(monitor *m, int idx);
 /* The latest snapshot as JSON (snapshot_to_json; malloc'ed), or NULL before
  * the first tick or when out of memory. */
 char *monitor_json(monitor *m);

@@ -147,6 +147,23 @@ json_t *admin_body_json(struct evhttp_request *req)
     return v;
 }
 
+int admin_query_param(struct evhttp_request *req, const char *key, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    struct evkeyvalq params;
+    if (!query)
+        return 0;
+    if (evhttp_parse_query_str(query, &params) < 0)
+        return -1;
+    const char *v = evhttp_find_header(&params, key);
+    int rc = !v ? 0 : strlen(v) < outlen ? 1 : -1;
+    if (rc > 0)
+        memcpy(out, v, strlen(v) + 1);
+    evhttp_clear_headers(&params);
+    return rc;
+}
+
 /* ---- dispatch ---- */
 
 /* Root or ferryd's own uid; anyone else is refused (and logged). */

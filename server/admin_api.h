@@ -46,6 +46,9 @@ void admin_reply_text(struct evhttp_request *req, int code, const char *content_
                       struct evbuffer *body);
 /* The request body as JSON, or NULL (error reply already sent). */
 json_t *admin_body_json(struct evhttp_request *req);
+/* Copies the query-string parameter key into out ("" when absent). 1 found,
+ * 0 absent, -1 for a malformed query string or a value too long. */
+int admin_query_param(struct evhttp_request *req, const char *key, char *out, size_t outlen);
 const ferry_config *admin_config(void);
 struct event_base *admin_base(void);
 
@@ -57,6 +60,11 @@ typedef struct admin_pending {
 } admin_pending;
 void admin_pending_add(admin_pending *p);
 void admin_pending_remove(admin_pending *p);
+/* Replies with srv's JSON once m has published a newer view (200; 202 when
+ * none came within 10 s), or with want_master once srv holds the Master role
+ * (200; 409 when the monitor gave up on it, 504 after 10 s). */
+void admin_reply_after_tick(struct evhttp_request *req, monitor *m, const ferry_server *srv,
+                            bool want_master);
 
 /* ---- routes (admin_routes.c) ---- */
 
@@ -80,6 +88,8 @@ const admin_route *admin_route_find(int method, const char *path, admin_req *r, 
 monitor *admin_monitor_of(const ferry_server *srv, cluster_snapshot **snap, const snap_server **ss);
 json_t *admin_state_array(uint32_t state);
 json_t *admin_server_json(const ferry_server *srv, monitor *m, const snap_server *ss, bool detail);
+/* The same, looking up srv's monitor and snapshot entry. */
+json_t *admin_server_json_of(const ferry_server *srv, bool detail);
 json_t *admin_monitor_json(monitor *m, bool detail);
 /* Every parameter of a config object (passwords left out). */
 json_t *admin_params_json(const cfg_object *o);
@@ -132,6 +142,7 @@ void admin_clear_drain(const admin_req *r);
 void admin_set_priority(const admin_req *r);
 void admin_get_monitors(const admin_req *r);
 void admin_get_monitor(const admin_req *r);
+void admin_switchover(const admin_req *r);
 void admin_rotate_logs(const admin_req *r);
 void admin_get_root(const admin_req *r);
 void admin_get_services(const admin_req *r);

@@ -13,9 +13,7 @@
 #include "server/log.h"
 #include "server/srv.h"
 
-#define TICK_POLL_MS  50
-#define TICK_WAIT_MAX 200 /* polls: 10 seconds */
-#define PRIORITY_MAX  1000000
+#define PRIORITY_MAX 1000000
 
 void admin_get_root(const admin_req *r)
 {
@@ -37,21 +35,11 @@ void admin_get_root(const admin_req *r)
 
 /* ---- servers ---- */
 
-static json_t *server_json(const ferry_server *srv, bool detail)
-{
-    cluster_snapshot *snap;
-    const snap_server *ss;
-    monitor *m = admin_monitor_of(srv, &snap, &ss);
-    json_t *o = admin_server_json(srv, m, ss, detail);
-    snapshot_unref(snap);
-    return o;
-}
-
 void admin_get_servers(const admin_req *r)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < srv_count(); i++)
-        json_array_append_new(a, server_json(srv_at(i), false));
+        json_array_append_new(a, admin_server_json_of(srv_at(i), false));
     admin_reply_json(r->req, 200, a);
 }
 
@@ -76,70 +64,7 @@ void admin_get_server(const admin_req *r)
     monitor *m;
     ferry_server *srv = find_server(r, &m);
     if (srv)
-        admin_reply_json(r->req, 200, server_json(srv, true));
-}
-
-/* ---- waiting for the monitor's next view ---- */
-
-typedef struct tick_wait {
-    admin_pending p; /* first: the pending list holds &p */
-    struct evhttp_request *req;
-    monitor *m;
-    const ferry_server *srv;
-    uint64_t seq;
-    int polls;
-    struct event *timer;
-} tick_wait;
-
-static uint64_t latest_seq(monitor *m)
-{
-    cluster_snapshot *s = monitor_latest(m);
-    uint64_t seq = s ? s->seq : 0;
-    snapshot_unref(s);
-    return seq;
-}
-
-static void tick_wait_free(admin_pending *p)
-{
-    tick_wait *t = (tick_wait *)p;
-    event_free(t->timer);
-    free(t);
-}
-
-static void tick_wait_poll(evutil_socket_t fd, short what, void *arg)
-{
-    tick_wait *t = arg;
-    bool ticked = latest_seq(t->m) > t->seq;
-    if (!ticked && ++t->polls < TICK_WAIT_MAX) {
-        struct timeval tv = {0, TICK_POLL_MS * 1000};
-        evtimer_add(t->timer, &tv);
-        return;
-    }
-    json_t *o = server_json(t->srv, false);
-    if (!ticked)
-        json_object_set_new(o, "message",
-                            json_string("accepted; the monitor has not published a new view yet"));
-    admin_reply_json(t->req, ticked ? 200 : 202, o);
-    admin_pending_remove(&t->p);
-    tick_wait_free(&t->p);
-}
-
-/* Replies with the server once m has published a view newer than now. */
-static void reply_after_tick(struct evhttp_request *req, monitor *m, const ferry_server *srv)
-{
-    tick_wait *t = calloc(1, sizeof *t);
-    if (t) {
-        *t = (tick_wait){
-            .p.cancel = tick_wait_free, .req = req, .m = m, .srv = srv, .seq = latest_seq(m)};
-        t->timer = evtimer_new(admin_base(), tick_wait_poll, t);
-    }
-    if (!t || !t->timer) {
-        free(t);
-        admin_reply_json(req, 202, server_json(srv, false));
-        return;
-    }
-    admin_pending_add(&t->p);
-    tick_wait_poll(-1, 0, t);
+        admin_reply_json(r->req, 200, admin_server_json_of(srv, true));
 }
 
 /* ---- operator actions ---- */
@@ -154,7 +79,7 @@ static void set_bits(const admin_req *r, uint32_t bits, bool on)
         admin_reply_error(r->req, 409, "server '%s' is not watched by any monitor", srv->name);
         return;
     }
-    reply_after_tick(r->req, m, srv);
+    admin_reply_after_tick(r->req, m, srv, false);
 }
 
 void admin_set_maintenance(const admin_req *r)
@@ -197,7 +122,7 @@ void admin_set_priority(const admin_req *r)
         admin_reply_error(r->req, 409, "server '%s' is not watched by any monitor", srv->name);
         return;
     }
-    reply_after_tick(r->req, m, srv);
+    admin_reply_after_tick(r->req, m, srv, false);
 }
 
 /* ---- monitors and the log ---- */
@@ -218,6 +143,76 @@ void admin_get_monitor(const admin_req *r)
         return;
     }
     admin_reply_json(r->req, 200, admin_monitor_json(m, true));
+}
+
+/* The best usable server other than the master: the lowest positive
+ * priority, else the first in the monitor's order; NULL when there is none. */
+static const snap_server *switchover_candidate(const cluster_snapshot *s)
+{
+    const snap_server *best = NULL;
+    for (size_t i = 0; i < s->nservers; i++) {
+        const snap_server *c = &s->servers[i];
+        if (!(c->state & SRV_SLAVE) || (c->state & (SRV_MAINT | SRV_DRAINING)) || c->priority < 0)
+            continue;
+        if (!best || (c->priority > 0 && (best->priority == 0 || c->priority < best->priority)))
+            best = c;
+    }
+    return best;
+}
+
+/* Why target cannot become the master, or NULL when it can. */
+static const char *not_usable(const cluster_snapshot *s, const snap_server *target)
+{
+    if (s->master >= 0 && &s->servers[s->master] == target)
+        return "it is already the master";
+    if (target->state & (SRV_MAINT | SRV_DRAINING))
+        return "it is in maintenance or draining";
+    if (!(target->state & SRV_SLAVE))
+        return "it is not a usable member of the cluster";
+    if (target->priority < 0)
+        return "its priority is negative (never a master)";
+    return NULL;
+}
+
+static const snap_server *find_target(const cluster_snapshot *s, const char *name)
+{
+    for (size_t i = 0; i < s->nservers; i++)
+        if (strcmp(s->servers[i].srv->name, name) == 0)
+            return &s->servers[i];
+    return NULL;
+}
+
+/* POST /v1/monitors/NAME/switchover[?to=SERVER] */
+void admin_switchover(const admin_req *r)
+{
+    monitor *m = monitor_find(r->args[0]);
+    if (!m) {
+        admin_reply_error(r->req, 404, "no monitor named '%s'", r->args[0]);
+        return;
+    }
+    if (!m->ops->switchover) {
+        admin_reply_error(r->req, 409, "monitor '%s' (%s) cannot switch over", m->name,
+                          m->ops->name);
+        return;
+    }
+    char to[ADMIN_ARG_LEN];
+    if (admin_query_param(r->req, "to", to, sizeof to) < 0) {
+        admin_reply_error(r->req, 400, "bad query string");
+        return;
+    }
+    cluster_snapshot *s = monitor_latest(m);
+    const snap_server *target = !s ? NULL : to[0] ? find_target(s, to) : switchover_candidate(s);
+    const char *why = target ? not_usable(s, target) : NULL;
+    if (!target && to[0])
+        admin_reply_error(r->req, 404, "monitor '%s' watches no server named '%s'", m->name, to);
+    else if (!target)
+        admin_reply_error(r->req, 409, "monitor '%s' has no usable server to switch over to",
+                          m->name);
+    else if (why)
+        admin_reply_error(r->req, 409, "cannot switch over to '%s': %s", target->srv->name, why);
+    else if (monitor_switchover(m, target->srv->name) == 0)
+        admin_reply_after_tick(r->req, m, target->srv, true);
+    snapshot_unref(s);
 }
 
 void admin_rotate_logs(const admin_req *r)

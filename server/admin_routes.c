@@ -24,6 +24,7 @@ const admin_route ADMIN_ROUTES[] = {
     {PUT, "/v1/servers/*/priority", admin_set_priority},
     {GET, "/v1/monitors", admin_get_monitors},
     {GET, "/v1/monitors/*", admin_get_monitor},
+    {EVHTTP_REQ_POST, "/v1/monitors/*/switchover", admin_switchover},
     {GET, "/v1/services", admin_get_services},
     {GET, "/v1/services/*", admin_get_service},
     {GET, "/v1/listeners", admin_get_listeners},

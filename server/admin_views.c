@@ -88,6 +88,16 @@ json_t *admin_server_json(const ferry_server *srv, monitor *m, const snap_server
     return o;
 }
 
+json_t *admin_server_json_of(const ferry_server *srv, bool detail)
+{
+    cluster_snapshot *snap;
+    const snap_server *ss;
+    monitor *m = admin_monitor_of(srv, &snap, &ss);
+    json_t *o = admin_server_json(srv, m, ss, detail);
+    snapshot_unref(snap);
+    return o;
+}
+
 json_t *admin_servers_of_monitor(const char *monitor_name)
 {
     json_t *a = json_array();
@@ -108,6 +118,9 @@ json_t *admin_monitor_json(monitor *m, bool detail)
         json_t *v = json_object_get(snap, copy[i]);
         json_object_set(o, copy[i], v ? v : json_null());
     }
+    int target = monitor_preferred(m);
+    json_object_set_new(o, "switchover_target",
+                        target >= 0 ? json_string(m->servers[target].srv->name) : json_null());
     json_t *taken = json_object_get(snap, "taken_ms");
     json_object_set_new(o, "last_tick_age_ms",
                         taken ? json_integer(admin_now_ms() - json_integer_value(taken))

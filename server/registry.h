@@ -6,6 +6,8 @@
 #ifndef FERRY_SERVER_REGISTRY_H
 #define FERRY_SERVER_REGISTRY_H
 
+#include <stdbool.h>
+
 #include "server/config.h"
 
 struct session;
@@ -44,6 +46,8 @@ typedef struct monitor_ops {
     /* One poll of every server and the verdict; runs on the monitor's thread. */
     void (*tick)(struct monitor *m);
     void (*free)(struct monitor *m);
+    /* The module's election honours monitor_preferred (a switchover target). */
+    bool switchover;
 } monitor_ops;
 
 void registry_add_router(const router_ops *ops);

@@ -173,6 +173,18 @@ int cmd_alter(const ctl *c, char **argv, const void *data)
     return act(c, "PUT", path, body);
 }
 
+int cmd_switchover(const ctl *c, char **argv, const void *data)
+{
+    char path[PATH_LEN];
+    object_path(path, sizeof path, "monitors", argv[0], "switchover");
+    if (argv[1]) {
+        size_t n = strlen(path);
+        snprintf(path + n, sizeof path - n, "?to=");
+        http_path_segment(path, sizeof path, argv[1]);
+    }
+    return act(c, "POST", path, NULL);
+}
+
 int cmd_kill(const ctl *c, char **argv, const void *data)
 {
     char path[PATH_LEN];

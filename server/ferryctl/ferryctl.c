@@ -105,6 +105,10 @@ const command COMMANDS[] = {
      "Change a server's master election priority (see the monitor's use_priority; a "
      "negative one, written after --, never becomes master).",
      cmd_alter, NULL},
+    {"switchover", NULL, 1, 2, "MONITOR [SERVER]",
+     "Move the Master role to SERVER (default: the best other usable server) at the next "
+     "monitor tick. It stays there while SERVER is usable; waits until the monitor shows it.",
+     cmd_switchover, NULL},
     {"kill", "session", 1, 1, "ID", "Close a client session.", cmd_kill, NULL},
     {"rotate", "logs", 0, 0, "", "Reopen ferryd's log file (after logrotate moved it).", cmd_rotate,
      NULL},

@@ -50,6 +50,7 @@ int cmd_show(const ctl *c, char **argv, const void *data);
 int cmd_set(const ctl *c, char **argv, const void *data);
 int cmd_clear(const ctl *c, char **argv, const void *data);
 int cmd_alter(const ctl *c, char **argv, const void *data);
+int cmd_switchover(const ctl *c, char **argv, const void *data);
 int cmd_kill(const ctl *c, char **argv, const void *data);
 int cmd_rotate(const ctl *c, char **argv, const void *data);
 int cmd_metrics(const ctl *c, char **argv, const void *data);

@@ -199,6 +199,23 @@ static void test_priority_wins(void **state)
     assert_int_equal(verdict(&c, 3, -1), 0);
 }
 
+static void test_switchover_target_wins_while_usable(void **state)
+{
+    cluster c;
+    cluster_init(&c, 3);
+    priorities(&c, 1, 2, 3);
+    c.f[2].preferred = true;
+    assert_int_equal(verdict(&c, 3, 0), 2);
+    c.p.disable_master_failback = true; /* an operator's choice beats stickiness */
+    assert_int_equal(verdict(&c, 3, 0), 2);
+    c.f[2].admin_bits = SRV_DRAINING; /* not usable: the usual election */
+    assert_int_equal(verdict(&c, 3, 0), 0);
+    c.f[2].admin_bits = 0;
+    c.f[2].local_state = 2; /* desynced donor */
+    c.p.disable_master_failback = false;
+    assert_int_equal(verdict(&c, 3, 1), 0);
+}
+
 static void test_failover_and_failback(void **state)
 {
     cluster c;
@@ -461,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_majority_ties),
         cmocka_unit_test(test_majority_ignores_unreachable),
         cmocka_unit_test(test_priority_wins),
+        cmocka_unit_test(test_switchover_target_wins_while_usable),
         cmocka_unit_test(test_failover_and_failback),
         cmocka_unit_test(test_failback_disabled_without_master),
         cmocka_unit_test(test_negative_priority_never_master),

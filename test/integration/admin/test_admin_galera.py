@@ -99,3 +99,53 @@ def test_priority_moves_master(galera_ferry):
     wait_master(galera_ferry, lambda m: m != old, "the master to move off " + old)
     ferryctl(galera_ferry, "alter", "server", old, "priority", str(prio), check=0)
     wait_master(galera_ferry, lambda m: m == old, "the master to come back to " + old)
+
+
+def test_switchover_moves_master_and_it_stays(galera_ferry):
+    old = wait_master(galera_ferry, lambda m: True, "a master")
+    target = "g3" if old != "g3" else "g2"
+    out = ferryctl(galera_ferry, "switchover", "galera-monitor", target, check=0).stdout
+    assert out.strip() == "OK"
+    # The reply came once the monitor showed it: no waiting needed.
+    assert master(galera_ferry) == target
+    mon = json.loads(ferryctl(galera_ferry, "--json", "show", "monitor", "galera-monitor",
+                              check=0).stdout)
+    assert mon["switchover_target"] == target and mon["master"] == target
+    # It stays although its priority is not the best: several ticks later.
+    helpers.wait_until(lambda: json.loads(ferryctl(
+        galera_ferry, "--json", "show", "monitor", "galera-monitor", check=0).stdout)["seq"]
+        > mon["seq"] + 3, 10, what="three monitor ticks")
+    assert master(galera_ferry) == target
+    assert helpers.query(galera_ferry.port(), "SELECT @@port") == ((dict(
+        (n, p) for n, p, _ in NODES)[target],),)
+    # Maintenance on the target ends the switchover: back to the election by priority.
+    ferryctl(galera_ferry, "set", "server", target, "maintenance", check=0)
+    wait_master(galera_ferry, lambda m: m == "g1", "the master to return to g1")
+    ferryctl(galera_ferry, "clear", "server", target, "maintenance", check=0)
+    mon = json.loads(ferryctl(galera_ferry, "--json", "show", "monitor", "galera-monitor",
+                              check=0).stdout)
+    assert mon["switchover_target"] is None
+    assert "is not usable: back to the normal master election" in galera_ferry.log_text()
+
+
+def test_switchover_without_target_and_errors(galera_ferry):
+    wait_master(galera_ferry, lambda m: m == "g1", "g1 as master")
+    r = ferryctl(galera_ferry, "switchover", "galera-monitor", check=None)
+    assert r.returncode == 0, r.stderr
+    assert master(galera_ferry) == "g2"  # the best priority after g1
+    cases = [(("switchover", "galera-monitor", "g2"),
+              "cannot switch over to 'g2': it is already the master"),
+             (("switchover", "galera-monitor", "nope"),
+              "monitor 'galera-monitor' watches no server named 'nope'"),
+             (("switchover", "nope"), "no monitor named 'nope'")]
+    ferryctl(galera_ferry, "set", "server", "g3", "maintenance", check=0)
+    cases.append((("switchover", "galera-monitor", "g3"),
+                  "cannot switch over to 'g3': it is in maintenance or draining"))
+    try:
+        for args, msg in cases:
+            r = ferryctl(galera_ferry, *args, check=None)
+            assert (r.returncode, r.stderr.strip()) == (1, "ferryctl: " + msg), args
+    finally:
+        ferryctl(galera_ferry, "clear", "server", "g3", "maintenance", check=0)
+        ferryctl(galera_ferry, "switchover", "galera-monitor", "g1", check=0)
+    assert master(galera_ferry) == "g1"
