@@ -9,6 +9,7 @@
  * script, journal: monitor_hooks.c). Routers read their worker's copy with
  * monitor_view. Nothing here knows a particular module (mariadbmon, galeramon).
  */
+#include "server/clock.h"
 #include "monitor/monitor.h"
 
 #include <errno.h>
@@ -123,13 +124,6 @@ cluster_snapshot *monitor_latest(monitor *m)
     return s;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* "'name'" or "none", for log lines. */
 static const char *master_text(const cluster_snapshot *s, char *buf, size_t len)
 {
@@ -191,6 +185,19 @@ static void log_changes(const monitor *m, const cluster_snapshot *old, const clu
                master_text(old, b, sizeof(b)));
 }
 
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void run_tick(monitor *m)
+{
+    m->tick_started_us = monotonic_us();
+    m->ops->tick(m);
+}
+
 void monitor_publish(monitor *m, int master)
 {
     cluster_snapshot *s = snapshot_new(m->nservers);
@@ -199,10 +206,11 @@ void monitor_publish(monitor *m, int master)
         return;
     }
     s->seq = ++m->seq;
-    s->taken_ms = now_ms();
+    s->taken_ms = clock_now_ms();
     s->monitor_index = m->index;
     s->monitor = m->name;
     s->master = master >= 0 && (size_t)master < m->nservers ? master : -1;
+    s->tick_us = monotonic_us() - m->tick_started_us;
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < m->nservers; i++) {
         s->servers[i] = m->servers[i].cur;
@@ -211,6 +219,9 @@ void monitor_publish(monitor *m, int master)
         s->servers[i].priority = m->servers[i].priority;
     }
     cluster_snapshot *old = m->latest;
+    if (old && old->master != s->master)
+        m->master_changes++;
+    s->master_changes = m->master_changes;
     m->latest = s; /* takes the creation reference */
     pthread_mutex_unlock(&m->lock);
     log_changes(m, old, s);
@@ -405,7 +416,7 @@ int monitors_init(const ferry_config *cfg, char *err, size_t errlen)
             return -1;
         }
         monitors[nmonitors++] = m;
-        m->ops->tick(m);
+        run_tick(m);
     }
     return 0;
 }
@@ -430,7 +441,7 @@ static void *monitor_main(void *arg)
         m->kick = false;
         pthread_mutex_unlock(&m->lock);
         clock_gettime(CLOCK_MONOTONIC, &start);
-        m->ops->tick(m);
+        run_tick(m);
         deadline_after(&deadline, &start, interval);
         pthread_mutex_lock(&m->lock);
         while (!m->stop && !m->kick &&

@@ -52,6 +52,8 @@ typedef struct monitor {
     bool stop;
     bool kick;                /* tick now instead of at the end of the interval (operator change) */
     int preferred;            /* switchover target (server index) or -1 */
+    int64_t tick_started_us;  /* CLOCK_MONOTONIC at the start of the current tick */
+    uint64_t master_changes;  /* monitor thread only */
     cluster_snapshot *latest; /* last published, for the admin socket */
     uint64_t seq;
     /* journal (journal.h) */

@@ -61,7 +61,9 @@ typedef struct cluster_snapshot {
     int64_t taken_ms; /* CLOCK_REALTIME, milliseconds */
     int monitor_index;
     const char *monitor;
-    int master; /* index into servers, or -1 */
+    int master;              /* index into servers, or -1 */
+    int64_t tick_us;         /* how long the tick that built it took */
+    uint64_t master_changes; /* times the master changed since ferryd started */
     size_t nservers;
     snap_server servers[];
 } cluster_snapshot;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "router/blr_status.h"
 #include "router/blr.h"
 #include "server/log.h"
 #include "server/session.h"
@@ -192,4 +193,6 @@ const router_ops BINLOGROUTER_OPS = {
     .client_readable = blr_client_readable,
     .client_drained = blr_client_drained,
     .session_end = blr_session_end,
+    .diagnostics = blr_diagnostics,
+    .metrics = blr_metrics,
 };

@@ -59,6 +59,8 @@ typedef struct blr_service {
      * and to end an old dump when the same server_id connects again. */
     pthread_mutex_t replicas_lock;
     struct blr_replica_info *replicas;
+    /* What all dumps have sent (for the metrics), under replicas_lock. */
+    uint64_t served_events, served_bytes;
 } blr_service;
 
 /* ---- the upstream thread (blr_writer.c) ---- */

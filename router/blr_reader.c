@@ -7,6 +7,7 @@
  * replicas when the store publishes a commit. Each worker keeps its relay
  * sessions in blr_service.tailers[worker], touched only by that worker.
  */
+#include "server/clock.h"
 #include "router/blr_reader.h"
 
 #include <pthread.h>
@@ -121,8 +122,34 @@ void blr_reader_list_replica(blr_session *bs)
         return;
     pthread_mutex_lock(&bs->b->replicas_lock);
     bs->info.next = bs->b->replicas;
+    bs->info.connected_ms = clock_now_ms();
     bs->b->replicas = &bs->info;
     bs->info_linked = true;
+    pthread_mutex_unlock(&bs->b->replicas_lock);
+}
+
+void blr_reader_note_progress(blr_session *bs)
+{
+    uint64_t events, bytes;
+    uint32_t file_no;
+    uint64_t offset;
+    if (!bs->st)
+        return;
+    blr_stream_counters(bs->st, &events, &bytes);
+    blr_stream_where(bs->st, &file_no, &offset);
+    pthread_mutex_lock(&bs->b->replicas_lock);
+    struct blr_replica_info *i = &bs->info;
+    if (events < i->events || bytes < i->bytes)
+        i->events = i->bytes = 0; /* a new dump on this session */
+    bs->b->served_events += events - i->events;
+    bs->b->served_bytes += bytes - i->bytes;
+    if (bytes != i->bytes)
+        i->last_sent_ms = clock_now_ms();
+    i->events = events;
+    i->bytes = bytes;
+    i->dump_state = (int)bs->dump;
+    i->file_no = file_no;
+    i->offset = offset;
     pthread_mutex_unlock(&bs->b->replicas_lock);
 }
 
@@ -254,6 +281,7 @@ void blr_reader_pump(blr_session *bs)
     while (pump_once(bs, start))
         ;
     bs->in_pump = false;
+    blr_reader_note_progress(bs);
 }
 
 static void on_resume(evutil_socket_t fd, short what, void *arg)

@@ -32,6 +32,13 @@ struct blr_replica_info {
     int worker_id;
     uint64_t session_id;
     char addr[INET6_ADDRSTRLEN];
+    /* The dump's progress, updated after each pump (blr_reader_note_progress). */
+    int dump_state;   /* blr_dump_state */
+    uint32_t file_no; /* next event's file and offset */
+    uint64_t offset;
+    uint64_t events, bytes; /* sent by this dump */
+    int64_t last_sent_ms;   /* CLOCK_REALTIME of the last send */
+    int64_t connected_ms;
 };
 
 typedef enum blr_dump_state {
@@ -73,6 +80,9 @@ void blr_reader_fail(blr_session *bs, uint8_t seq, const char *msg);
 void blr_reader_arm(blr_session *bs, int64_t ms);
 /* Puts the session's info in the registry (once). */
 void blr_reader_list_replica(blr_session *bs);
+/* Publishes the dump's position and counters in its registry entry and
+ * adds what it sent to the service's totals. */
+void blr_reader_note_progress(blr_session *bs);
 /* Ends other dumps of the same server_id (ERR 4052 on their workers). */
 void blr_reader_end_same_id(blr_session *bs);
 

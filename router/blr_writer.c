@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/clock.h"
 #include "monitor/monitor.h"
 #include "protocol/binlog.h"
 #include "protocol/packet.h"
@@ -50,13 +51,6 @@ typedef struct blr_writer {
     char lost_from[128];
     int64_t next_expire;
 } blr_writer;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *svc_name(const blr_writer *w)
 {
@@ -328,13 +322,13 @@ static void count_event(blr_writer *w, size_t len)
     pthread_mutex_lock(&w->lock);
     w->st.events++;
     w->st.bytes += len;
-    w->st.last_event_ms = now_ms();
+    w->st.last_event_ms = clock_now_ms();
     pthread_mutex_unlock(&w->lock);
 }
 
 static void note_switch_done(blr_writer *w)
 {
-    double stall = (double)(now_ms() - w->lost_ms) / 1000.0;
+    double stall = (double)(clock_now_ms() - w->lost_ms) / 1000.0;
     pthread_mutex_lock(&w->lock);
     w->st.last_switch_stall_s = stall;
     pthread_mutex_unlock(&w->lock);
@@ -450,7 +444,7 @@ static int on_event(blr_writer *w, uint8_t *ev, size_t len)
 /* A planned switch waits for a group boundary. */
 static bool switch_due(blr_writer *w, int64_t *next_check)
 {
-    int64_t now = now_ms();
+    int64_t now = clock_now_ms();
     if (binlog_trx_in_group(&w->trx) || now < *next_check)
         return false;
     *next_check = now + 100;
@@ -495,7 +489,7 @@ static void after_session(blr_writer *w, bool lost)
     binlog_trx_init(&w->trx, w->crc);
     w->skipping = false;
     if (lost && !w->lost_ms) {
-        w->lost_ms = now_ms();
+        w->lost_ms = clock_now_ms();
         snprintf(w->lost_from, sizeof(w->lost_from), "%s", w->master->name);
     }
 }
@@ -539,7 +533,7 @@ static void pick_master(blr_writer *w, ferry_server *srv)
 
 static void maybe_expire(blr_writer *w)
 {
-    int64_t now = now_ms() / 1000;
+    int64_t now = clock_now_ms() / 1000;
     if (w->b->cfg.expire_log_duration_s <= 0 || now < w->next_expire)
         return;
     w->next_expire = now + BLR_EXPIRE_EVERY_S;

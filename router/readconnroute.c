@@ -232,6 +232,7 @@ static bool start_packet(rcr_session *r, struct evbuffer *in)
         }
         r->owed_reply = proto_com_has_reply(com);
         r->s->queries++;
+        atomic_fetch_add_explicit(&backend_server(r->b)->queries, 1, memory_order_relaxed);
         r->req_seq = hdr[3];
         r->replied = 0;
     }

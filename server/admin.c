@@ -48,13 +48,6 @@ struct event_base *admin_base(void)
     return g_admin.base;
 }
 
-int64_t admin_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void admin_pending_add(admin_pending *p)
 {
     LIST_INSERT_HEAD(&g_admin.pending, p, link);

@@ -126,10 +126,12 @@ void admin_gather(struct evhttp_request *req, uint64_t kill_id, const char *key,
                   admin_gather_done done);
 /* Sessions of the service and/or listener (NULL: any). */
 size_t admin_count_sessions(const admin_sessions *all, const char *svc_name, const char *lst_name);
+/* The same, also summing the sessions' bytes from and to their clients. */
+size_t admin_sum_sessions(const admin_sessions *all, const char *svc_name, const char *lst_name,
+                          uint64_t *bytes_in, uint64_t *bytes_out);
 json_t *admin_session_json(const admin_sess *s, int64_t now_ms);
 json_t *admin_service_json(const struct service *svc, const admin_sessions *all, bool detail);
 json_t *admin_listener_json(const cfg_object *l, const admin_sessions *all, bool detail);
-int64_t admin_now_ms(void);
 
 /* ---- handlers ---- */
 

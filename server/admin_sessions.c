@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "server/admin_api.h"
+#include "server/clock.h"
 #include "server/listener.h"
 #include "server/log.h"
 #include "server/service.h"
@@ -135,13 +136,23 @@ void admin_gather(struct evhttp_request *req, uint64_t kill_id, const char *key,
 
 size_t admin_count_sessions(const admin_sessions *all, const char *svc_name, const char *lst_name)
 {
+    uint64_t in, out;
+    return admin_sum_sessions(all, svc_name, lst_name, &in, &out);
+}
+
+size_t admin_sum_sessions(const admin_sessions *all, const char *svc_name, const char *lst_name,
+                          uint64_t *bytes_in, uint64_t *bytes_out)
+{
     size_t n = 0;
+    *bytes_in = *bytes_out = 0;
     for (size_t i = 0; i < all->n; i++) {
         const admin_sess *s = &all->v[i];
         if (svc_name && (!s->svc || strcmp(s->svc->name, svc_name) != 0))
             continue;
         if (lst_name && (!s->listener || strcmp(s->listener, lst_name) != 0))
             continue;
+        *bytes_in += s->bytes_in;
+        *bytes_out += s->bytes_out;
         n++;
     }
     return n;
@@ -189,7 +200,7 @@ json_t *admin_session_json(const admin_sess *s, int64_t now_ms)
 static void sessions_done(struct evhttp_request *req, const admin_sessions *all, const char *key)
 {
     json_t *a = json_array();
-    int64_t now = admin_now_ms();
+    int64_t now = clock_now_ms();
     for (size_t i = 0; i < all->n; i++)
         json_array_append_new(a, admin_session_json(&all->v[i], now));
     admin_reply_json(req, 200, a);
@@ -200,7 +211,7 @@ static void session_done(struct evhttp_request *req, const admin_sessions *all, 
     uint64_t id = strtoull(key, NULL, 10);
     for (size_t i = 0; i < all->n; i++)
         if (all->v[i].id == id) {
-            admin_reply_json(req, 200, admin_session_json(&all->v[i], admin_now_ms()));
+            admin_reply_json(req, 200, admin_session_json(&all->v[i], clock_now_ms()));
             return;
         }
     admin_reply_error(req, 404, "no session with id %s", key);
@@ -297,6 +308,8 @@ json_t *admin_service_json(const service *svc, const admin_sessions *all, bool d
                         json_integer((json_int_t)atomic_load(&svc->total_sessions)));
     if (detail)
         json_object_set_new(o, "parameters", admin_params_json(svc->cfg));
+    if (detail && svc->router->diagnostics)
+        json_object_set_new(o, "router_diagnostics", svc->router->diagnostics((service *)svc));
     return o;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "server/admin_api.h"
+#include "server/clock.h"
 #include "server/srv.h"
 
 monitor *admin_monitor_of(const ferry_server *srv, cluster_snapshot **snap, const snap_server **ss)
@@ -123,7 +124,7 @@ json_t *admin_monitor_json(monitor *m, bool detail)
                         target >= 0 ? json_string(m->servers[target].srv->name) : json_null());
     json_t *taken = json_object_get(snap, "taken_ms");
     json_object_set_new(o, "last_tick_age_ms",
-                        taken ? json_integer(admin_now_ms() - json_integer_value(taken))
+                        taken ? json_integer(clock_now_ms() - json_integer_value(taken))
                               : json_null());
     if (detail) {
         json_object_set_new(o, "parameters", admin_params_json(m->cfg));

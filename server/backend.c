@@ -68,6 +68,7 @@ static void fail_login(backend *b, const char *why)
     backend_make_error(&e, ER_NO_SERVER, "Can't log in to backend server '%s' (%s:%d): %s",
                        b->srv->name, b->srv->address, b->srv->port, why);
     b->state = BE_DEAD;
+    atomic_fetch_add_explicit(&b->srv->errors, 1, memory_order_relaxed);
     b->cbs->login(b, e.data, e.len);
     proto_buf_free(&e);
 }
@@ -326,6 +327,7 @@ static void be_event_cb(struct bufferevent *bev, short what, void *arg)
     const char *why = event_text(what, buf, sizeof(buf));
     if (b->state == BE_READY) {
         b->state = BE_DEAD;
+        atomic_fetch_add_explicit(&b->srv->errors, 1, memory_order_relaxed);
         b->cbs->closed(b, why);
     } else if (b->state != BE_DEAD) {
         fail_login(b, why);

@@ -111,6 +111,11 @@ int listeners_open(const ferry_config *cfg, struct event_base *base, char *err, 
     return 0;
 }
 
+listener *listener_at(size_t i)
+{
+    return g_listeners && i < g_nlisteners ? &g_listeners[i] : NULL;
+}
+
 void listeners_disable(void)
 {
     for (size_t i = 0; i < g_nlisteners; i++)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "server/config.h"
+#include "server/traffic.h"
 
 struct service;
 
@@ -20,10 +21,13 @@ typedef struct listener {
     SSL_CTX *tls;      /* NULL: plaintext only */
     bool tls_required; /* refuse logins that did not upgrade */
     struct evconnlistener *evl;
+    traffic ended; /* client bytes of the sessions that have ended */
 } listener;
 
 /* Creates and binds every listener on base (the main thread's). 0 or -1 with err. */
 int listeners_open(const ferry_config *cfg, struct event_base *base, char *err, size_t errlen);
+/* The listener of cfg->listeners[i], or NULL before listeners_open. */
+listener *listener_at(size_t i);
 /* Stops accepting (existing sessions go on). */
 void listeners_disable(void);
 void listeners_free(void);

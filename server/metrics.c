@@ -1,9 +1,11 @@
 /*
  * metrics.c: Prometheus metrics. admin_get_metrics collects the sessions from
  * the workers (admin_gather) and metrics_render writes one family per table
- * row: per server (state, connections, priority), per monitor (ticks, last
- * tick), per service and listener (sessions), and the process (RSS, CPU,
- * threads, file descriptors, start time).
+ * row: per server (state, connections, priority, queries, errors), per
+ * monitor (ticks, tick duration, master changes), per service and listener
+ * (sessions, client bytes), what each router adds (router_ops.metrics: the
+ * binlog relay's), and the process (RSS, CPU, threads, file descriptors,
+ * start time).
  */
 #include "server/metrics.h"
 
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "server/listener.h"
 #include "server/service.h"
 #include "server/session.h"
 #include "server/srv.h"
@@ -88,16 +91,31 @@ static double srv_priority(const srv_row *r)
     return r->ss ? r->ss->priority : r->srv->priority;
 }
 
+static double srv_queries(const srv_row *r)
+{
+    return (double)atomic_load(&r->srv->queries);
+}
+
+static double srv_errors(const srv_row *r)
+{
+    return (double)atomic_load(&r->srv->errors);
+}
+
 static const struct {
     const char *name, *help;
     double (*value)(const srv_row *r);
-} SERVER_GAUGES[] = {
-    {"ferry_server_up", "1 when the monitor reaches the server", srv_up},
-    {"ferry_server_master", "1 when the server holds the Master role", srv_master},
-    {"ferry_server_maintenance", "1 when an operator put the server in maintenance", srv_maint},
-    {"ferry_server_draining", "1 when an operator is draining the server", srv_draining},
-    {"ferry_server_connections", "Current backend connections to the server", srv_conns},
-    {"ferry_server_priority", "Master election priority in force", srv_priority},
+    bool counter;
+} SERVER_FAMILIES[] = {
+    {"ferry_server_up", "1 when the monitor reaches the server", srv_up, false},
+    {"ferry_server_master", "1 when the server holds the Master role", srv_master, false},
+    {"ferry_server_maintenance", "1 when an operator put the server in maintenance", srv_maint,
+     false},
+    {"ferry_server_draining", "1 when an operator is draining the server", srv_draining, false},
+    {"ferry_server_connections", "Current backend connections to the server", srv_conns, false},
+    {"ferry_server_priority", "Master election priority in force", srv_priority, false},
+    {"ferry_server_queries_total", "Client commands routed to the server", srv_queries, true},
+    {"ferry_server_errors_total", "Failed backend logins and backend connections lost mid-session",
+     srv_errors, true},
 };
 
 static void render_servers(FILE *out)
@@ -110,11 +128,12 @@ static void render_servers(FILE *out)
         rows[i].srv = srv_at(i);
         admin_monitor_of(rows[i].srv, &rows[i].snap, &rows[i].ss);
     }
-    for (size_t f = 0; f < sizeof SERVER_GAUGES / sizeof SERVER_GAUGES[0]; f++) {
-        family(out, SERVER_GAUGES[f].name, "gauge", SERVER_GAUGES[f].help);
+    for (size_t f = 0; f < sizeof SERVER_FAMILIES / sizeof SERVER_FAMILIES[0]; f++) {
+        family(out, SERVER_FAMILIES[f].name, SERVER_FAMILIES[f].counter ? "counter" : "gauge",
+               SERVER_FAMILIES[f].help);
         for (size_t i = 0; i < n; i++)
-            sample(out, SERVER_GAUGES[f].name, "server", rows[i].srv->name,
-                   SERVER_GAUGES[f].value(&rows[i]));
+            sample(out, SERVER_FAMILIES[f].name, "server", rows[i].srv->name,
+                   SERVER_FAMILIES[f].value(&rows[i]));
     }
     for (size_t i = 0; i < n; i++)
         snapshot_unref(rows[i].snap);
@@ -123,43 +142,168 @@ static void render_servers(FILE *out)
 
 /* ---- monitors ---- */
 
+static double mon_ticks(const cluster_snapshot *s)
+{
+    return (double)s->seq;
+}
+
+static double mon_tick_duration(const cluster_snapshot *s)
+{
+    return (double)s->tick_us / 1e6;
+}
+
+static double mon_master_changes(const cluster_snapshot *s)
+{
+    return (double)s->master_changes;
+}
+
+static double mon_last_tick(const cluster_snapshot *s)
+{
+    return (double)s->taken_ms / 1000.0;
+}
+
+static const struct {
+    const char *name, *help;
+    double (*value)(const cluster_snapshot *s);
+    bool counter;
+} MONITOR_FAMILIES[] = {
+    {"ferry_monitor_ticks_total", "Views the monitor has published", mon_ticks, true},
+    {"ferry_monitor_last_tick_duration_seconds",
+     "How long the monitor's last tick (polling every server) took", mon_tick_duration, false},
+    {"ferry_monitor_master_changes_total",
+     "Times the monitor's master changed since ferryd started", mon_master_changes, true},
+    {"ferry_monitor_last_tick_timestamp_seconds",
+     "When the monitor last published a view (Unix time)", mon_last_tick, false},
+};
+
 static void render_monitors(FILE *out)
 {
-    family(out, "ferry_monitor_ticks_total", "counter", "Views the monitor has published");
-    for (size_t i = 0; i < monitors_count(); i++) {
-        cluster_snapshot *s = monitor_latest(monitor_at(i));
-        sample(out, "ferry_monitor_ticks_total", "monitor", monitor_at(i)->name,
-               s ? (double)s->seq : 0);
-        snapshot_unref(s);
-    }
-    family(out, "ferry_monitor_last_tick_timestamp_seconds", "gauge",
-           "When the monitor last published a view (Unix time)");
-    for (size_t i = 0; i < monitors_count(); i++) {
-        cluster_snapshot *s = monitor_latest(monitor_at(i));
-        sample(out, "ferry_monitor_last_tick_timestamp_seconds", "monitor", monitor_at(i)->name,
-               s ? (double)s->taken_ms / 1000.0 : 0);
-        snapshot_unref(s);
+    for (size_t f = 0; f < sizeof MONITOR_FAMILIES / sizeof MONITOR_FAMILIES[0]; f++) {
+        family(out, MONITOR_FAMILIES[f].name, MONITOR_FAMILIES[f].counter ? "counter" : "gauge",
+               MONITOR_FAMILIES[f].help);
+        for (size_t i = 0; i < monitors_count(); i++) {
+            cluster_snapshot *s = monitor_latest(monitor_at(i));
+            sample(out, MONITOR_FAMILIES[f].name, "monitor", monitor_at(i)->name,
+                   s ? MONITOR_FAMILIES[f].value(s) : 0);
+            snapshot_unref(s);
+        }
     }
 }
 
 /* ---- services, listeners, sessions ---- */
 
+/* Sessions and client bytes (ended sessions plus live ones) of one service
+ * or listener. */
+typedef struct traffic_row {
+    const char *name;
+    double sessions, bytes_in, bytes_out;
+} traffic_row;
+
+static traffic_row traffic_of(const admin_sessions *all, const char *svc, const char *lst,
+                              const traffic *ended)
+{
+    uint64_t in, out;
+    size_t n = admin_sum_sessions(all, svc, lst, &in, &out);
+    return (traffic_row){svc ? svc : lst, (double)n, (double)(in + atomic_load(&ended->bytes_in)),
+                         (double)(out + atomic_load(&ended->bytes_out))};
+}
+
+/* The three families of one kind ("service" or "listener"). */
+static void render_traffic(FILE *out, const char *kind, const traffic_row *rows, size_t n)
+{
+    static const char *const WHAT[] = {"sessions", "bytes_in_total", "bytes_out_total"};
+    static const char *const HELP[] = {"Current client sessions", "Bytes received from clients",
+                                       "Bytes sent to clients"};
+    for (int k = 0; k < 3; k++) {
+        char name[96], help[128];
+        snprintf(name, sizeof name, "ferry_%s_%s", kind, WHAT[k]);
+        snprintf(help, sizeof help, "%s of the %s", HELP[k], kind);
+        family(out, name, k ? "counter" : "gauge", help);
+        for (size_t i = 0; i < n; i++)
+            sample(out, name, kind, rows[i].name,
+                   k == 0   ? rows[i].sessions
+                   : k == 1 ? rows[i].bytes_in
+                            : rows[i].bytes_out);
+    }
+}
+
 static void render_sessions(FILE *out, const admin_sessions *all)
 {
     const ferry_config *cfg = admin_config();
-    family(out, "ferry_service_sessions", "gauge", "Current client sessions of the service");
-    for (size_t i = 0; i < services_count(); i++)
-        sample(out, "ferry_service_sessions", "service", service_at(i)->name,
-               (double)admin_count_sessions(all, service_at(i)->name, NULL));
-    family(out, "ferry_listener_sessions", "gauge", "Current client sessions of the listener");
-    for (size_t i = 0; cfg && i < cfg->nlisteners; i++)
-        sample(out, "ferry_listener_sessions", "listener", cfg->listeners[i].name,
-               (double)admin_count_sessions(all, NULL, cfg->listeners[i].name));
+    size_t ns = services_count(), nl = cfg ? cfg->nlisteners : 0;
+    traffic_row *rows = calloc(ns + nl + 1, sizeof *rows);
+    if (!rows)
+        return;
+    for (size_t i = 0; i < ns; i++)
+        rows[i] = traffic_of(all, service_at(i)->name, NULL, &service_at(i)->ended);
+    render_traffic(out, "service", rows, ns);
+    size_t n = 0;
+    for (size_t i = 0; i < nl; i++)
+        if (listener_at(i))
+            rows[n++] = traffic_of(all, NULL, cfg->listeners[i].name, &listener_at(i)->ended);
+    render_traffic(out, "listener", rows, n);
+    free(rows);
     family(out, "ferry_sessions_accepted_total", "counter",
            "Client connections accepted since start");
     sample(out, "ferry_sessions_accepted_total", NULL, NULL, (double)sessions_accepted());
     family(out, "ferry_workers", "gauge", "Worker threads");
     sample(out, "ferry_workers", NULL, NULL, workers_count());
+}
+
+/* ---- what routers add (router_ops.metrics) ---- */
+
+#define ROUTER_SAMPLES_MAX 64
+
+typedef struct svc_samples {
+    const service *svc;
+    router_metric m[ROUTER_SAMPLES_MAX];
+    size_t n;
+} svc_samples;
+
+static void router_sample(FILE *out, const svc_samples *s, const router_metric *m)
+{
+    char svc[LABEL_MAX], extra[LABEL_MAX];
+    metrics_escape(svc, sizeof svc, s->svc->name);
+    metrics_escape(extra, sizeof extra, m->label_value);
+    fprintf(out, "%s{service=\"%s\"", m->name, svc);
+    if (m->label)
+        fprintf(out, ",%s=\"%s\"", m->label, extra);
+    fprintf(out, "} %.15g\n", m->value);
+}
+
+/* Has family name been printed: does it appear before (svc i, sample j)? */
+static bool printed(const svc_samples *all, size_t i, size_t j, const char *name)
+{
+    for (size_t a = 0; a <= i; a++)
+        for (size_t b = 0; b < (a == i ? j : all[a].n); b++)
+            if (strcmp(all[a].m[b].name, name) == 0)
+                return true;
+    return false;
+}
+
+static void render_routers(FILE *out)
+{
+    size_t ns = services_count();
+    svc_samples *all = calloc(ns ? ns : 1, sizeof *all);
+    if (!all)
+        return;
+    for (size_t i = 0; i < ns; i++) {
+        all[i].svc = service_at(i);
+        if (all[i].svc->router->metrics)
+            all[i].n = all[i].svc->router->metrics(service_at(i), all[i].m, ROUTER_SAMPLES_MAX);
+    }
+    for (size_t i = 0; i < ns; i++)
+        for (size_t j = 0; j < all[i].n; j++) {
+            const router_metric *m = &all[i].m[j];
+            if (printed(all, i, j, m->name))
+                continue;
+            family(out, m->name, m->counter ? "counter" : "gauge", m->help);
+            for (size_t a = i; a < ns; a++)
+                for (size_t b = 0; b < all[a].n; b++)
+                    if (strcmp(all[a].m[b].name, m->name) == 0)
+                        router_sample(out, &all[a], &all[a].m[b]);
+        }
+    free(all);
 }
 
 /* ---- the process ---- */
@@ -239,6 +383,7 @@ void metrics_render(FILE *out, const admin_sessions *all)
     render_servers(out);
     render_monitors(out);
     render_sessions(out, all);
+    render_routers(out);
     render_process(out);
 }
 

@@ -13,6 +13,18 @@
 struct session;
 struct service;
 struct monitor;
+struct json_t;
+
+/* One sample a router adds to GET /metrics; the core adds the service label
+ * and prints each family once. */
+typedef struct router_metric {
+    const char *name; /* ferry_... */
+    const char *help;
+    bool counter;      /* else a gauge */
+    const char *label; /* an extra label's name, or NULL */
+    char label_value[32];
+    double value;
+} router_metric;
 
 typedef struct router_ops {
     const char *name;
@@ -36,6 +48,12 @@ typedef struct router_ops {
     void (*snapshot_changed)(struct session *s);
     /* The session is going away: release router state (backends included). */
     void (*session_end)(struct session *s);
+    /* For GET /v1/services/NAME: what the router knows (a new JSON object).
+     * Any thread; may be NULL. */
+    struct json_t *(*diagnostics)(struct service *svc);
+    /* For GET /metrics: fills up to max samples, returns how many. Any
+     * thread; may be NULL. */
+    size_t (*metrics)(struct service *svc, router_metric *out, size_t max);
 } router_ops;
 
 typedef struct monitor_ops {

@@ -10,6 +10,7 @@
 
 #include "server/config.h"
 #include "server/registry.h"
+#include "server/traffic.h"
 
 struct users_cache;
 
@@ -24,6 +25,7 @@ typedef struct service {
     const cfg_object *global; /* the "ferry" group (datadir, ...) */
     struct users_cache *users;
     atomic_uint_fast64_t total_sessions; /* accepted since start */
+    traffic ended;                       /* client bytes of the sessions that have ended */
 } service;
 
 /* Creates every service (router init included). 0 or -1 with err. */

@@ -4,6 +4,7 @@
  * I/O to the login (login.c) and then to the router, flow-control hooks, and
  * an orderly close that flushes the last packet before freeing.
  */
+#include "server/clock.h"
 #include "server/session.h"
 
 #include <arpa/inet.h>
@@ -33,13 +34,6 @@ static struct {
 } g_per_worker[WORKER_MAX];
 
 static atomic_uint_fast64_t g_next_id = 1;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct session_list *worker_list(worker *w)
 {
@@ -94,7 +88,7 @@ void session_accept(worker *w, evutil_socket_t fd, struct listener *lst,
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     s->id = atomic_fetch_add(&g_next_id, 1);
-    s->started_ms = now_ms();
+    s->started_ms = clock_now_ms();
     atomic_fetch_add(&lst->svc->total_sessions, 1);
     s->w = w;
     s->lst = lst;
@@ -143,6 +137,8 @@ static void session_free(session *s)
 {
     if (s->router_started && s->svc->router->session_end)
         s->svc->router->session_end(s);
+    traffic_add(&s->svc->ended, s->bytes_in, s->bytes_out);
+    traffic_add(&s->lst->ended, s->bytes_in, s->bytes_out);
     TAILQ_REMOVE(worker_list(s->w), s, link);
     g_per_worker[worker_id(s->w)].count--;
     if (s->client)

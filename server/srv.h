@@ -1,7 +1,7 @@
 /*
  * srv.h: the backend servers of the configuration, as runtime objects. They
  * are created once at start and never change, so any thread may read them;
- * the only mutable field, the connection count, is atomic.
+ * the only mutable fields, the counters, are atomic.
  */
 #ifndef FERRY_SERVER_SRV_H
 #define FERRY_SERVER_SRV_H
@@ -23,7 +23,9 @@ typedef struct ferry_server {
     socklen_t addr_len;
     SSL_CTX *tls; /* TLS to the backend, or NULL */
     const cfg_object *cfg;
-    atomic_int connections; /* current client sessions routed here */
+    atomic_int connections;       /* current client sessions routed here */
+    atomic_uint_fast64_t queries; /* client commands routed here */
+    atomic_uint_fast64_t errors;  /* failed backend logins and connections lost mid-session */
 } ferry_server;
 
 /* Creates every server from the config (resolving addresses). 0 or -1 with err. */

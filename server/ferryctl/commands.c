@@ -185,6 +185,41 @@ int cmd_switchover(const ctl *c, char **argv, const void *data)
     return act(c, "POST", path, NULL);
 }
 
+/* binlog status: the service's router_diagnostics as three tables. */
+int cmd_binlog_status(const ctl *c, char **argv, const void *data)
+{
+    static const char *const SKIP[] = {"files", "replicas", "upstream", NULL};
+    char path[PATH_LEN];
+    object_path(path, sizeof path, "services", argv[0], NULL);
+    json_t *svc = NULL;
+    http_reply raw;
+    int rc = call(c, "GET", path, NULL, &svc, &raw);
+    if (rc)
+        return rc;
+    json_t *d = json_object_get(svc, "router_diagnostics");
+    if (!json_is_object(json_object_get(d, "upstream"))) {
+        http_reply_free(&raw);
+        json_decref(svc);
+        return fail("service '%s' is not a binlog relay", argv[0]);
+    }
+    if (c->json) {
+        char *text = json_dumps(d, JSON_INDENT(2));
+        puts(text ? text : "{}");
+        free(text);
+    } else {
+        render_object(d, SKIP, stdout);
+        puts("Upstream");
+        render_object(json_object_get(d, "upstream"), NULL, stdout);
+        puts("Files");
+        render_list(json_object_get(d, "files"), BINLOG_FILE_COLS, stdout);
+        puts("Replicas");
+        render_list(json_object_get(d, "replicas"), BINLOG_REPLICA_COLS, stdout);
+    }
+    http_reply_free(&raw);
+    json_decref(svc);
+    return 0;
+}
+
 int cmd_kill(const ctl *c, char **argv, const void *data)
 {
     char path[PATH_LEN];

@@ -67,6 +67,23 @@ static const column SESSION_COLS[] = {
     {0},
 };
 
+const column BINLOG_FILE_COLS[] = {
+    COL("File", "name"),
+    COL("Size", "size"),
+    {0},
+};
+const column BINLOG_REPLICA_COLS[] = {
+    COL("Server Id", "server_id"),
+    COL("Address", "address"),
+    COL("State", "state"),
+    COL("File", "file"),
+    COL("Position", "position"),
+    COL("Behind (bytes)", "behind_bytes"),
+    COL("Idle (s)", "idle_s"),
+    COL("Sent (bytes)", "bytes_sent"),
+    {0},
+};
+
 static const list_view SERVERS = {"/v1/servers", SERVER_COLS};
 static const list_view SERVICES = {"/v1/services", SERVICE_COLS};
 static const list_view LISTENERS = {"/v1/listeners", LISTENER_COLS};
@@ -109,6 +126,10 @@ const command COMMANDS[] = {
      "Move the Master role to SERVER (default: the best other usable server) at the next "
      "monitor tick. It stays there while SERVER is usable; waits until the monitor shows it.",
      cmd_switchover, NULL},
+    {"binlog", "status", 1, 1, "SERVICE",
+     "Show a binlog relay: its upstream master, committed GTID state, files, and the "
+     "replicas reading it with their positions and how many bytes they are behind.",
+     cmd_binlog_status, NULL},
     {"kill", "session", 1, 1, "ID", "Close a client session.", cmd_kill, NULL},
     {"rotate", "logs", 0, 0, "", "Reopen ferryd's log file (after logrotate moved it).", cmd_rotate,
      NULL},

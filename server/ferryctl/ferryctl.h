@@ -51,6 +51,7 @@ int cmd_set(const ctl *c, char **argv, const void *data);
 int cmd_clear(const ctl *c, char **argv, const void *data);
 int cmd_alter(const ctl *c, char **argv, const void *data);
 int cmd_switchover(const ctl *c, char **argv, const void *data);
+int cmd_binlog_status(const ctl *c, char **argv, const void *data);
 int cmd_kill(const ctl *c, char **argv, const void *data);
 int cmd_rotate(const ctl *c, char **argv, const void *data);
 int cmd_metrics(const ctl *c, char **argv, const void *data);
@@ -62,6 +63,8 @@ int cmd_encrypt(const ctl *c, char **argv, const void *data);
 char *render_value(json_t *v);
 /* Prints an array of objects as a table of the view's columns. */
 void render_list(json_t *rows, const column *cols, FILE *out);
+/* The columns of binlog status's files and replicas tables. */
+extern const column BINLOG_FILE_COLS[], BINLOG_REPLICA_COLS[];
 /* Prints one object as a two-column table (Field, Value), skipping keys in skip. */
 void render_object(json_t *obj, const char *const *skip, FILE *out);
 /* Formatters for columns. */

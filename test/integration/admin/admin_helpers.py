@@ -58,3 +58,29 @@ def table_rows(text):
         if line.startswith("│"):
             rows.append([c.strip() for c in line.strip("│").split("│")])
     return rows
+
+
+# ---------------------------------------------------------------- the lab's Galera cluster
+
+GALERA_NODES = (("g1", 3311, 1), ("g2", 3312, 2), ("g3", 3313, 3))  # name, port, priority
+
+
+def need_galera():
+    """Skips the test unless the lab's three Galera nodes accept connections."""
+    for _, port, _ in GALERA_NODES:
+        try:
+            socket.create_connection((helpers.HOST, port), timeout=1).close()
+        except OSError:
+            pytest.skip("the lab's Galera nodes are not running (lab.sh up galera)")
+
+
+def galera_config_head(d):
+    """The ferry section (log, admin socket and datadir in d) and the three nodes
+    with priorities 1, 2, 3, for a config that adds monitors, services and listeners."""
+    servers = ",\n  ".join(f'{{ name = "{n}"; address = "{helpers.HOST}"; port = {p}; '
+                           f'priority = {prio}; }}' for n, p, prio in GALERA_NODES)
+    return f"""ferry = {{ threads = 2; log_file = "{d}/ferryd.log"; log_level = "info";
+          admin_socket = "{d}/ferryd.sock"; datadir = "{d}"; }};
+servers = ( {servers} );
+"""
+

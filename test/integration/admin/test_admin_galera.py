@@ -5,37 +5,22 @@ back; a priority change moves it too; list servers shows Galera states and
 its --json matches the table."""
 
 import json
-import socket
 
 import pytest
 
 import helpers
 from helpers import Ferry
-from admin_helpers import ferryctl, table_rows
+from admin_helpers import GALERA_NODES, ferryctl, galera_config_head, need_galera, table_rows
 
-NODES = (("g1", 3311, 1), ("g2", 3312, 2), ("g3", 3313, 3))
-
-
-def galera_up():
-    for _, port, _ in NODES:
-        try:
-            socket.create_connection((helpers.HOST, port), timeout=1).close()
-        except OSError:
-            return False
-    return True
+NODES = GALERA_NODES
 
 
 @pytest.fixture(scope="module")
 def galera_ferry(lab, tmp_path_factory):
-    if not galera_up():
-        pytest.skip("the lab's Galera nodes are not running (lab.sh up galera)")
+    need_galera()
     d = tmp_path_factory.mktemp("galera")
     port = helpers.free_port()
-    servers = ",\n  ".join(f'{{ name = "{n}"; address = "{helpers.HOST}"; port = {p}; '
-                           f'priority = {prio}; }}' for n, p, prio in NODES)
-    text = f"""ferry = {{ threads = 2; log_file = "{d}/ferryd.log"; log_level = "info";
-          admin_socket = "{d}/ferryd.sock"; datadir = "{d}"; }};
-servers = ( {servers} );
+    text = galera_config_head(d) + f"""
 monitors = ( {{ name = "galera-monitor"; module = "galeramon"; servers = ["g1", "g2", "g3"];
                user = "maxmon"; password = "maxmon_pw"; interval_ms = 300;
                use_priority = true; available_when_donor = true; }} );

@@ -58,6 +58,13 @@ def test_counters_move_with_traffic(admin_ferry):
                 cur.execute("SELECT 1")
         during = scrape(admin_ferry)
         assert value(during, "ferry_sessions_accepted_total") >= accepted + 3
+        assert (value(during, "ferry_server_queries_total", server="s1")
+                >= value(before, "ferry_server_queries_total", server="s1") + 3)
+        # SELECT 1's answer is > 40 bytes; the query 13 with its header.
+        assert (value(during, "ferry_service_bytes_out_total", service="conn")
+                >= value(before, "ferry_service_bytes_out_total", service="conn") + 3 * 40)
+        assert (value(during, "ferry_service_bytes_in_total", service="conn")
+                >= value(before, "ferry_service_bytes_in_total", service="conn") + 3 * 13)
         assert value(during, "ferry_service_sessions", service="conn") >= 3
         assert value(during, "ferry_server_connections", server="s1") >= 3
         lst = admin_ferry.listeners[0]["name"]
@@ -68,6 +75,13 @@ def test_counters_move_with_traffic(admin_ferry):
     helpers.wait_until(
         lambda: value(scrape(admin_ferry), "ferry_service_sessions", service="conn") == 0, 10,
         what="the sessions gauge to drop back")
+    # Ended sessions keep counting in the byte totals.
+    after = scrape(admin_ferry)
+    assert (value(after, "ferry_service_bytes_out_total", service="conn")
+            >= value(during, "ferry_service_bytes_out_total", service="conn"))
+    assert value(after, "ferry_server_errors_total", server="s1") == 0
+    assert 0 < value(after, "ferry_monitor_last_tick_duration_seconds", monitor="mon") < 5
+    assert value(after, "ferry_monitor_master_changes_total", monitor="mon") == 0
     ticks = value(before, "ferry_monitor_ticks_total", monitor="mon")
     helpers.wait_until(
         lambda: value(scrape(admin_ferry), "ferry_monitor_ticks_total", monitor="mon") > ticks,
