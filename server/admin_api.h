@@ -146,6 +146,7 @@ void admin_get_monitors(const admin_req *r);
 void admin_get_monitor(const admin_req *r);
 void admin_switchover(const admin_req *r);
 void admin_rotate_logs(const admin_req *r);
+void admin_reload(const admin_req *r);
 void admin_get_root(const admin_req *r);
 void admin_get_services(const admin_req *r);
 void admin_get_service(const admin_req *r);

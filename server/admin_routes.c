@@ -33,6 +33,7 @@ const admin_route ADMIN_ROUTES[] = {
     {GET, "/v1/sessions/*", admin_get_session},
     {DEL, "/v1/sessions/*", admin_kill_session},
     {EVHTTP_REQ_POST, "/v1/rotate-logs", admin_rotate_logs},
+    {EVHTTP_REQ_POST, "/v1/reload", admin_reload},
     {GET, "/metrics", admin_get_metrics},
     {0, NULL, NULL},
 };

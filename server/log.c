@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -20,7 +21,7 @@ static struct {
     pthread_mutex_t lock;
     int fd;
     char path[4096];
-    log_level level;
+    atomic_int level; /* a log_level; read without the lock */
 } g_log = {PTHREAD_MUTEX_INITIALIZER, STDERR_FILENO, "-", LOG_LVL_NOTICE};
 
 static int open_path(const char *path)
@@ -45,13 +46,20 @@ int log_open(const char *path, log_level level)
     return 0;
 }
 
+void log_set_level(log_level level)
+{
+    pthread_mutex_lock(&g_log.lock);
+    g_log.level = level;
+    pthread_mutex_unlock(&g_log.lock);
+}
+
 int log_reopen(void)
 {
     char path[sizeof(g_log.path)];
     pthread_mutex_lock(&g_log.lock);
     memcpy(path, g_log.path, sizeof(path));
     pthread_mutex_unlock(&g_log.lock);
-    return log_open(path, g_log.level);
+    return log_open(path, (log_level)atomic_load(&g_log.level));
 }
 
 void log_close(void)
@@ -73,7 +81,7 @@ int log_level_parse(const char *name)
 
 bool log_enabled(log_level level)
 {
-    return level <= g_log.level;
+    return (int)level <= atomic_load_explicit(&g_log.level, memory_order_relaxed);
 }
 
 void log_msg(log_level level, const char *fmt, ...)

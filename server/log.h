@@ -18,6 +18,7 @@ typedef enum log_level {
 /* path "-" is stderr. Returns 0 or -1 (errno set). */
 int log_open(const char *path, log_level level);
 int log_reopen(void);
+void log_set_level(log_level level);
 void log_close(void);
 /* Parses "error".."debug"; returns -1 for anything else. */
 int log_level_parse(const char *name);

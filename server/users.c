@@ -323,6 +323,14 @@ static int add_waiter(users_cache *c, worker *w, worker_fn fn, void *arg)
     return 0;
 }
 
+void users_request_reload(users_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->requested = true;
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
 void users_refresh(users_cache *c, int64_t min_age_ms, worker *w, worker_fn fn, void *arg)
 {
     pthread_mutex_lock(&c->lock);

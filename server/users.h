@@ -49,6 +49,8 @@ void users_free_all(void);
 /* The current table, referenced (never NULL). */
 users_table *users_get(users_cache *c);
 void users_unref(users_table *t);
+/* Asks the loader thread for a reload now (admin reload); returns at once. */
+void users_request_reload(users_cache *c);
 /* Reloads unless the table is younger than min_age_ms, then runs fn(w, arg) on w. */
 void users_refresh(users_cache *c, int64_t min_age_ms, worker *w, worker_fn fn, void *arg);
 

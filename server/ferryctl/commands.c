@@ -232,6 +232,32 @@ int cmd_rotate(const ctl *c, char **argv, const void *data)
     return act(c, "POST", "/v1/rotate-logs", NULL);
 }
 
+/* reload: what was applied and what needs a restart. */
+int cmd_reload(const ctl *c, char **argv, const void *data)
+{
+    json_t *v = NULL;
+    http_reply raw;
+    int rc = call(c, "POST", "/v1/reload", NULL, &v, &raw);
+    if (rc)
+        return rc;
+    if (c->json) {
+        json_decref(v);
+        return print_raw(&raw);
+    }
+    http_reply_free(&raw);
+    static const char *const WHAT[] = {"applied", "restart_required"};
+    static const char *const TITLE[] = {"Applied", "Needs a restart (not applied)"};
+    for (int k = 0; k < 2; k++) {
+        json_t *a = json_object_get(v, WHAT[k]);
+        printf("%s: %s\n", TITLE[k], json_array_size(a) ? "" : "none");
+        for (size_t i = 0; i < json_array_size(a); i++)
+            printf("  %s\n", json_string_value(json_array_get(a, i)));
+    }
+    puts("User accounts: reloading for every service");
+    json_decref(v);
+    return 0;
+}
+
 int cmd_metrics(const ctl *c, char **argv, const void *data)
 {
     http_reply raw;

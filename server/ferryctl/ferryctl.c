@@ -133,6 +133,11 @@ const command COMMANDS[] = {
     {"kill", "session", 1, 1, "ID", "Close a client session.", cmd_kill, NULL},
     {"rotate", "logs", 0, 0, "", "Reopen ferryd's log file (after logrotate moved it).", cmd_rotate,
      NULL},
+    {"reload", NULL, 0, 0, "",
+     "Read the configuration file again: an error changes nothing; log_level and server "
+     "priorities take effect at once, other changes are listed as needing a restart; every "
+     "service reloads its user accounts.",
+     cmd_reload, NULL},
     {"metrics", NULL, 0, 0, "", "Print the Prometheus metrics (GET /metrics).", cmd_metrics, NULL},
     {"keygen", NULL, 0, 1, "[FILE]",
      "Write a new key for encrypted passwords to FILE (default -k, else " SECRET_DEFAULT_KEY

@@ -53,6 +53,7 @@ int cmd_alter(const ctl *c, char **argv, const void *data);
 int cmd_switchover(const ctl *c, char **argv, const void *data);
 int cmd_binlog_status(const ctl *c, char **argv, const void *data);
 int cmd_kill(const ctl *c, char **argv, const void *data);
+int cmd_reload(const ctl *c, char **argv, const void *data);
 int cmd_rotate(const ctl *c, char **argv, const void *data);
 int cmd_metrics(const ctl *c, char **argv, const void *data);
 int cmd_keygen(const ctl *c, char **argv, const void *data);
