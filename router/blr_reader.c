@@ -143,6 +143,7 @@ void blr_reader_note_progress(blr_session *bs)
         i->events = i->bytes = 0; /* a new dump on this session */
     bs->b->served_events += events - i->events;
     bs->b->served_bytes += bytes - i->bytes;
+    bs->s->bytes_out += bytes - i->bytes;
     if (bytes != i->bytes)
         i->last_sent_ms = clock_now_ms();
     i->events = events;

@@ -249,7 +249,7 @@ int cmd_reload(const ctl *c, char **argv, const void *data)
     static const char *const TITLE[] = {"Applied", "Needs a restart (not applied)"};
     for (int k = 0; k < 2; k++) {
         json_t *a = json_object_get(v, WHAT[k]);
-        printf("%s: %s\n", TITLE[k], json_array_size(a) ? "" : "none");
+        printf("%s:%s\n", TITLE[k], json_array_size(a) ? "" : " none");
         for (size_t i = 0; i < json_array_size(a); i++)
             printf("  %s\n", json_string_value(json_array_get(a, i)));
     }
