@@ -94,6 +94,8 @@ static const char *reason(int code)
         return "Conflict";
     case 413:
         return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
     case 503:
         return "Service Unavailable";
     default:
@@ -296,16 +298,25 @@ static int bind_unix(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* Binds http (NULL: could not be made) to address:port; what names it in err. */
+static int listen_tcp(struct evhttp *http, const char *address, int port, const char *what,
+                      char *err, size_t errlen)
+{
+    if (!http || evhttp_bind_socket(http, address, (uint16_t)port) < 0) {
+        snprintf(err, errlen, "%s: cannot listen on %s:%d: %s", what, address, port,
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int open_metrics(const cfg_object *g, char *err, size_t errlen)
 {
     const char *address = cfg_str(g, "metrics_address");
     int port = (int)cfg_int(g, "metrics_port");
     g_admin.metrics = new_http(g_admin.base, on_metrics_request);
-    if (!g_admin.metrics || evhttp_bind_socket(g_admin.metrics, address, (uint16_t)port) < 0) {
-        snprintf(err, errlen, "metrics: cannot listen on %s:%d: %s", address, port,
-                 strerror(errno));
+    if (listen_tcp(g_admin.metrics, address, port, "metrics", err, errlen) < 0)
         return -1;
-    }
     log_notice("metrics listening on http://%s:%d/metrics", address, port);
     return 0;
 }
@@ -340,11 +351,8 @@ static int open_tcp_admin(const cfg_object *g, char *err, size_t errlen)
     g_admin.tcp = new_http(g_admin.base, on_tcp_admin_request);
     if (g_admin.tcp && tls)
         evhttp_set_bevcb(g_admin.tcp, new_tls_bev, NULL);
-    if (!g_admin.tcp || evhttp_bind_socket(g_admin.tcp, address, (uint16_t)port) < 0) {
-        snprintf(err, errlen, "admin port: cannot listen on %s:%d: %s", address, port,
-                 strerror(errno));
+    if (listen_tcp(g_admin.tcp, address, port, "admin port", err, errlen) < 0)
         return -1;
-    }
     log_notice("admin API listening on %s://%s:%d (HTTP Basic)", tls ? "https" : "http", address,
                port);
     return 0;

@@ -2,8 +2,10 @@
  * admin_auth.c: HTTP Basic authentication of the TCP admin port against
  * ferry.admin_users (password hashes, server/pwhash.c). Runs on the main
  * thread: each check costs one PBKDF2 (a few ms), also for an unknown user so
- * that timing does not tell which names exist. Failed logins are logged with
- * the client's address, at most FAIL_LOG_MAX per minute (then a count).
+ * that timing does not tell which names exist, and at most CHECKS_PER_S run
+ * in a second (more get 429 unchecked), so that a brute force cannot take the
+ * main loop from the listeners. Failed logins are logged with the client's
+ * address, at most FAIL_LOG_MAX per minute (then a count).
  */
 #include <ctype.h>
 #include <event2/keyvalq_struct.h>
@@ -20,11 +22,17 @@
 #define FAIL_LOG_WINDOW_S 60
 #define FAIL_LOG_MAX      10
 #define LOGGED_NAME_MAX   64
+#define CHECKS_PER_S      30
 
 static struct {
     time_t start;
     unsigned logged, dropped;
 } g_fails;
+
+static struct {
+    time_t second;
+    unsigned checks;
+} g_budget;
 
 static time_t now_s(void)
 {
@@ -89,6 +97,25 @@ static bool verify(const char *user, const char *password)
     return ok && text;
 }
 
+/* False (after a 429 reply) when this second's password checks are spent. */
+static bool within_budget(struct evhttp_request *req)
+{
+    time_t now = now_s();
+    if (now != g_budget.second) {
+        g_budget.second = now;
+        g_budget.checks = 0;
+    }
+    if (++g_budget.checks <= CHECKS_PER_S)
+        return true;
+    if (g_budget.checks == CHECKS_PER_S + 1)
+        log_warning("admin port: more than %d logins in a second; refusing the others until the "
+                    "next one",
+                    CHECKS_PER_S);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+    admin_reply_error(req, 429, "too many logins, retry in a second");
+    return false;
+}
+
 static void refuse(struct evhttp_request *req, const char *msg)
 {
     evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
@@ -109,9 +136,10 @@ bool admin_auth_allow(struct evhttp_request *req)
         refuse(req, "malformed Authorization header (expected HTTP Basic)");
         return false;
     }
-    bool ok = verify(user, password);
+    bool checked = within_budget(req);
+    bool ok = checked && verify(user, password);
     OPENSSL_cleanse(password, sizeof password);
-    if (!ok) {
+    if (checked && !ok) {
         log_failure(req, user, "wrong user name or password");
         refuse(req, "wrong user name or password");
     }

@@ -1,7 +1,8 @@
 """test_admin_tcp.py: the TCP admin port (ferry.admin_port): HTTP Basic
 against admin_users (401 with WWW-Authenticate and a JSON error without or
 with wrong credentials, failed logins logged with the client address and
-throttled, 200 with the right ones), TLS (admin_tls: HTTPS with the right
+throttled, 429 beyond 30 password checks a second, 200 with the right
+ones), TLS (admin_tls: HTTPS with the right
 CA, a plaintext client disconnected), ferryctl hash-password and the
 --host/--port options, the config errors, and log_target = "syslog"."""
 
@@ -146,6 +147,23 @@ def test_failed_logins_are_throttled(tcp_ferry):
     time.sleep(0.3)
     lines = failed_logins(tcp_ferry)
     assert 1 <= len(lines) <= 10, lines  # at most 10 a minute
+    assert request(tcp_ferry.admin_port, "/v1", basic(USER, PASSWORD))[0] == 200
+
+
+def test_logins_beyond_30_a_second_get_429(tcp_ferry):
+    """A brute force cannot keep the main loop hashing: the rest of the second gets 429."""
+    time.sleep(1.1)  # a fresh second of checks
+    statuses = []
+    for i in range(80):
+        status, resp, body = request(tcp_ferry.admin_port, "/v1", basic(USER, f"guess{i}"))
+        statuses.append(status)
+        if status == 429:
+            assert resp.getheader("Retry-After") == "1"
+            assert "too many logins" in body["error"]
+    assert set(statuses) == {401, 429}, statuses
+    assert statuses.count(401) <= 60  # at most two seconds' worth
+    assert "more than 30 logins in a second" in tcp_ferry.log_text()
+    time.sleep(1.1)
     assert request(tcp_ferry.admin_port, "/v1", basic(USER, PASSWORD))[0] == 200
 
 
