@@ -3,15 +3,18 @@
  * on the main thread's event base (the listeners' base): the Unix socket
  * ferry.admin_socket (mode 0660; a peer that is neither root nor ferryd's uid
  * is refused, checked with SO_PEERCRED) with every resource of
- * admin_routes.c, and the optional TCP ferry.metrics_port with GET /metrics
- * only. Handlers never block: what needs the workers is posted to them
- * (admin_sessions.c) and answered when they reply.
+ * admin_routes.c; the optional TCP ferry.admin_port with the same resources
+ * for ferry.admin_users (HTTP Basic, admin_auth.c), over TLS when
+ * ferry.admin_tls is given; and the optional TCP ferry.metrics_port with GET
+ * /metrics only. Handlers never block: what needs the workers is posted to
+ * them (admin_sessions.c) and answered when they reply.
  */
 #include "server/admin.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -26,6 +29,7 @@
 
 #include "server/admin_api.h"
 #include "server/log.h"
+#include "server/tls.h"
 
 #define BODY_MAX (64 * 1024)
 
@@ -34,6 +38,8 @@ static struct {
     struct event_base *base;
     struct evhttp *http;    /* the admin socket */
     struct evhttp *metrics; /* metrics_port */
+    struct evhttp *tcp;     /* admin_port */
+    SSL_CTX *tls;           /* admin_tls */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     LIST_HEAD(, admin_pending) pending;
 } g_admin;
@@ -69,6 +75,8 @@ static const char *reason(int code)
         return "Accepted";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
     case 403:
         return "Forbidden";
     case 404:
@@ -79,6 +87,8 @@ static const char *reason(int code)
         return "Conflict";
     case 413:
         return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
     case 503:
         return "Service Unavailable";
     default:
@@ -207,6 +217,12 @@ static void on_admin_request(struct evhttp_request *req, void *arg)
     dispatch(req, NULL);
 }
 
+static void on_tcp_admin_request(struct evhttp_request *req, void *arg)
+{
+    if (admin_auth_allow(req))
+        dispatch(req, NULL);
+}
+
 static void on_metrics_request(struct evhttp_request *req, void *arg)
 {
     dispatch(req, "/metrics");
@@ -292,17 +308,63 @@ static int bind_unix(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* Binds http (NULL: could not be made) to address:port; what names it in err. */
+static int listen_tcp(struct evhttp *http, const char *address, int port, const char *what,
+                      char *err, size_t errlen)
+{
+    if (!http || evhttp_bind_socket(http, address, (uint16_t)port) < 0) {
+        snprintf(err, errlen, "%s: cannot listen on %s:%d: %s", what, address, port,
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int open_metrics(const cfg_object *g, char *err, size_t errlen)
 {
     const char *address = cfg_str(g, "metrics_address");
     int port = (int)cfg_int(g, "metrics_port");
     g_admin.metrics = new_http(g_admin.base, on_metrics_request);
-    if (!g_admin.metrics || evhttp_bind_socket(g_admin.metrics, address, (uint16_t)port) < 0) {
-        snprintf(err, errlen, "metrics: cannot listen on %s:%d: %s", address, port,
-                 strerror(errno));
+    if (listen_tcp(g_admin.metrics, address, port, "metrics", err, errlen) < 0)
+        return -1;
+    log_notice("metrics listening on http://%s:%d/metrics", address, port);
+    return 0;
+}
+
+/* ---- the TCP admin port ---- */
+
+/* evhttp's bufferevent for each connection of the TLS admin port. */
+static struct bufferevent *new_tls_bev(struct event_base *base, void *arg)
+{
+    SSL *ssl = SSL_new(g_admin.tls);
+    struct bufferevent *bev =
+        ssl ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE)
+            : NULL;
+    if (!bev && ssl)
+        SSL_free(ssl);
+    if (bev)
+        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    return bev;
+}
+
+static int open_tcp_admin(const cfg_object *g, char *err, size_t errlen)
+{
+    const char *address = cfg_str(g, "admin_address");
+    int port = (int)cfg_int(g, "admin_port");
+    const cfg_object *tls = cfg_group(g, "admin_tls");
+    char why[512];
+    if (tls && !(g_admin.tls = tls_server_ctx(tls, why, sizeof why))) {
+        snprintf(err, errlen, "admin port: admin_tls: %s", why);
         return -1;
     }
-    log_notice("metrics listening on http://%s:%d/metrics", address, port);
+    g_admin.tcp = new_http(g_admin.base, on_tcp_admin_request);
+    if (g_admin.tcp && tls)
+        evhttp_set_bevcb(g_admin.tcp, new_tls_bev, NULL);
+    if (listen_tcp(g_admin.tcp, address, port, "admin port", err, errlen) < 0)
+        return -1;
+    log_notice("admin API listening on %s://%s:%d (HTTP Basic)", tls ? "https" : "http", address,
+               port);
     return 0;
 }
 
@@ -321,6 +383,8 @@ int admin_start(const ferry_config *cfg, struct event_base *base, char *err, siz
         if (bind_unix(path, err, errlen) < 0)
             return -1;
     }
+    if (cfg_int(&cfg->global, "admin_port") > 0 && open_tcp_admin(&cfg->global, err, errlen) < 0)
+        return -1;
     if (cfg_int(&cfg->global, "metrics_port") > 0)
         return open_metrics(&cfg->global, err, errlen);
     return 0;
@@ -337,6 +401,9 @@ void admin_stop(void)
         evhttp_free(g_admin.http);
     if (g_admin.metrics)
         evhttp_free(g_admin.metrics);
+    if (g_admin.tcp)
+        evhttp_free(g_admin.tcp);
+    SSL_CTX_free(g_admin.tls);
     if (g_admin.path[0])
         unlink(g_admin.path);
     memset(&g_admin, 0, sizeof g_admin);

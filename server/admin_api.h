@@ -2,9 +2,10 @@
  * admin_api.h: what the files of the admin API share. admin.c owns the
  * sockets and dispatches each request through the route table of
  * admin_routes.c to a handler (admin_handlers.c, admin_sessions.c,
- * metrics.c); admin_views.c renders runtime objects as JSON; the session
- * handlers collect sessions from every worker without blocking any of them
- * (admin_gather). Everything here runs on the main thread.
+ * metrics.c), after admin_auth.c on the TCP admin port; admin_views.c
+ * renders runtime objects as JSON; the session handlers collect sessions
+ * from every worker without blocking any of them (admin_gather). Everything
+ * here runs on the main thread.
  */
 #ifndef FERRY_SERVER_ADMIN_API_H
 #define FERRY_SERVER_ADMIN_API_H
@@ -65,6 +66,13 @@ void admin_pending_remove(admin_pending *p);
  * (200; 409 when the monitor gave up on it, 504 after 10 s). */
 void admin_reply_after_tick(struct evhttp_request *req, monitor *m, const ferry_server *srv,
                             bool want_master);
+
+/* ---- HTTP Basic authentication on the TCP admin port (admin_auth.c) ---- */
+
+/* True when the request carries the name and password of one of
+ * ferry.admin_users; otherwise sends 401 (and logs a failed login) and
+ * returns false. */
+bool admin_auth_allow(struct evhttp_request *req);
 
 /* ---- routes (admin_routes.c) ---- */
 

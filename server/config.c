@@ -7,6 +7,7 @@
  */
 #include "server/config.h"
 
+#include "server/pwhash.h"
 #include "server/registry.h"
 #include "server/secret.h"
 
@@ -30,6 +31,24 @@
 /* clang-format on */
 
 static const char *const LOG_LEVELS[] = {"error", "warning", "notice", "info", "debug", NULL};
+static const char *const LOG_TARGETS[] = {"file", "syslog", NULL};
+
+static const cfg_param CFG_ADMIN_USER_PARAMS[] = {
+    REQUIRED("name", CFG_STRING, "User name for HTTP Basic authentication"),
+    {.name = "password",
+     .type = CFG_STRING,
+     .required = true,
+     .check = pwhash_check,
+     .help = "Password hash from `ferryctl hash-password` (never the password itself)"},
+    {0},
+};
+
+static const cfg_param CFG_ADMIN_TLS_PARAMS[] = {
+    REQUIRED("cert", CFG_STRING, "Server certificate file (PEM)"),
+    REQUIRED("key", CFG_STRING, "Private key file (PEM)"),
+    OPTIONAL("ca", CFG_STRING, NULL, "CA file (PEM) that verifies client certificates if sent"),
+    {0},
+};
 
 const cfg_param CFG_GLOBAL_PARAMS[] = {
     {.name = "threads",
@@ -46,8 +65,22 @@ const cfg_param CFG_GLOBAL_PARAMS[] = {
      .def = "notice",
      .choices = LOG_LEVELS,
      .help = "Least severe level that is logged"},
+    {.name = "log_target",
+     .type = CFG_ENUM,
+     .def = "file",
+     .choices = LOG_TARGETS,
+     .help = "Where the log goes: log_file, or syslog (facility daemon, ident ferryd)"},
     OPTIONAL("admin_socket", CFG_STRING, "/run/ferry/ferryd.sock",
              "Unix socket of the admin API (HTTP + JSON) that ferryctl talks to; \"\": none"),
+    OPTIONAL("admin_address", CFG_STRING, "127.0.0.1", "Address that admin_port listens on"),
+    INT("admin_port", "0", 0, 65535,
+        "TCP port serving the whole admin API to admin_users (HTTP Basic); 0: off"),
+    {.name = "admin_users",
+     .type = CFG_GROUPLIST,
+     .sub = CFG_ADMIN_USER_PARAMS,
+     .help = "Users of admin_port: ( { name = \"ops\"; password = \"pbkdf2-sha256$...\"; } )"},
+    GROUP("admin_tls", CFG_ADMIN_TLS_PARAMS,
+          "TLS (HTTPS) on admin_port; on when the group is present"),
     OPTIONAL("metrics_address", CFG_STRING, "0.0.0.0", "Address that metrics_port listens on"),
     INT("metrics_port", "0", 0, 65535,
         "TCP port serving GET /metrics (Prometheus) to scrapers; 0: off (the admin socket "
@@ -455,10 +488,50 @@ static int read_group(loader *L, const config_setting_t *c, const cfg_object *pa
     char sub[LABEL_LEN];
     snprintf(sub, sizeof sub, "%s %s", label, p->name);
     v->group = xalloc(calloc(1, sizeof *v->group));
+    v->ngroups = 1;
     init_object(v->group, p->name, c, p->sub);
     v->group->name = parent->name ? xstrdup(parent->name) : NULL;
     v->set = true;
     return read_object(L, c, v->group, sub);
+}
+
+/* The object before o in objs whose "name" is o's, if the table has names. */
+static const cfg_object *same_name(const cfg_object *objs, const cfg_object *o)
+{
+    int i = param_index(o->params, "name");
+    for (const cfg_object *prev = objs; i >= 0 && prev < o; prev++)
+        if (strcmp(prev->values[i].str, o->values[i].str) == 0)
+            return prev;
+    return NULL;
+}
+
+/* Each item of a list of groups becomes an object of kind p->name, like read_group's. */
+static int read_group_list(loader *L, const config_setting_t *c, const cfg_object *parent,
+                           const cfg_param *p, cfg_value *v, const char *label)
+{
+    if (!config_setting_is_list(c))
+        return fail(L, c, "%s: parameter '%s': expected a list of groups ( { ... }, ... ), got %s",
+                    label, p->name, type_name(c));
+    size_t n = (size_t)config_setting_length(c);
+    v->group = xalloc(calloc(n + 1, sizeof *v->group));
+    v->set = true;
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(c, (unsigned)i);
+        char sub[LABEL_LEN];
+        snprintf(sub, sizeof sub, "%s %s #%zu", label, p->name, i + 1);
+        if (!config_setting_is_group(e))
+            return fail(L, e, "%s: expected a group { ... }, got %s", sub, type_name(e));
+        cfg_object *o = &v->group[v->ngroups++]; /* counted now, so that it is freed */
+        init_object(o, p->name, e, p->sub);
+        o->name = parent->name ? xstrdup(parent->name) : NULL;
+        if (read_object(L, e, o, sub) < 0)
+            return -1;
+        const cfg_object *twin = same_name(v->group, o);
+        if (twin)
+            return fail(L, e, "%s: the name '%s' is also used at line %d", sub, cfg_str(o, "name"),
+                        twin->line);
+    }
+    return 0;
 }
 
 /* ---- encrypted passwords (server/secret.c) ---- */
@@ -489,6 +562,8 @@ static int read_value(loader *L, const config_setting_t *c, cfg_object *o, size_
     int rc;
     if (p->type == CFG_GROUP && config_setting_is_group(c))
         return read_group(L, c, o, p, v, label);
+    if (p->type == CFG_GROUPLIST)
+        return read_group_list(L, c, o, p, v, label);
     if (p->type == CFG_GROUP)
         rc = why(what, "expected a group { ... }, got %s", type_name(c));
     else if (p->type == CFG_STRLIST)
@@ -497,6 +572,8 @@ static int read_value(loader *L, const config_setting_t *c, cfg_object *o, size_
         rc = read_scalar(L, c, p, v, what);
     if (rc == 0 && is_password(p) && secret_is_encrypted(v->str))
         rc = reveal(L, v, what);
+    if (rc == 0 && p->check)
+        rc = p->check(v->str, what, WHAT_LEN);
     if (rc < 0)
         return param_fail(L, c, label, p->name, what);
     v->set = true;
@@ -554,10 +631,9 @@ static void free_value(cfg_value *v, const cfg_param *p)
     for (size_t i = 0; i < v->nlist; i++)
         free(v->list[i]);
     free(v->list);
-    if (v->group) {
-        free_object(v->group, p->sub);
-        free(v->group);
-    }
+    for (size_t i = 0; i < v->ngroups; i++)
+        free_object(&v->group[i], p->sub);
+    free(v->group);
 }
 
 /* o->params is owned (merged with a module's table) when it is not the fixed table. */
@@ -866,6 +942,19 @@ static int check_top_level(loader *L, const config_setting_t *root)
     return 0;
 }
 
+/* A TCP admin port is an open door without users to check. */
+static int check_global(loader *L, const config_setting_t *s)
+{
+    const cfg_object *g = &L->cfg->global;
+    size_t nusers;
+    cfg_groups(g, "admin_users", &nusers);
+    if (cfg_int(g, "admin_port") == 0 || nusers > 0)
+        return 0;
+    return param_fail(L, member(s, "admin_port"), "ferry", "admin_port",
+                      "the TCP admin listener needs admin_users ( { name = \"...\"; password = "
+                      "\"...\"; } ) with hashes from ferryctl hash-password");
+}
+
 static int load_global(loader *L, const config_setting_t *root)
 {
     const config_setting_t *s = config_setting_get_member(root, "ferry");
@@ -876,7 +965,9 @@ static int load_global(loader *L, const config_setting_t *root)
     L->cfg->global.name = xstrdup("ferry");
     if (s && !config_setting_is_group(s))
         return fail(L, s, "ferry: expected a group { ... }, got %s", type_name(s));
-    return read_object(L, s, &L->cfg->global, "ferry");
+    if (read_object(L, s, &L->cfg->global, "ferry") < 0)
+        return -1;
+    return check_global(L, s);
 }
 
 static int load_root(loader *L, const config_setting_t *root)
@@ -998,6 +1089,13 @@ const cfg_object *cfg_group(const cfg_object *o, const char *name)
     return value_of(o, name, TYPE(CFG_GROUP), __func__)->group;
 }
 
+const cfg_object *cfg_groups(const cfg_object *o, const char *name, size_t *n)
+{
+    const cfg_value *v = value_of(o, name, TYPE(CFG_GROUPLIST), __func__);
+    *n = v->ngroups;
+    return v->group;
+}
+
 bool cfg_is_set(const cfg_object *o, const char *name)
 {
     return value_of(o, name, ~0u, __func__)->set;
@@ -1015,6 +1113,7 @@ static void print_type(FILE *out, const cfg_param *p)
         [CFG_ENUM] = "one of",
         [CFG_GROUP] = "group",
         [CFG_AUTO_INT] = "`auto` or integer",
+        [CFG_GROUPLIST] = "list of groups",
     };
     fputs(names[p->type], out);
     for (const char *const *c = p->choices; p->type == CFG_ENUM && *c; c++)
@@ -1053,7 +1152,7 @@ static void print_table(FILE *out, const char *title, const cfg_param *params)
     for (const cfg_param *p = params; p->name; p++) {
         char sub[LABEL_LEN];
         snprintf(sub, sizeof sub, "%s: %s", title, p->name);
-        if (p->type == CFG_GROUP)
+        if (p->type == CFG_GROUP || p->type == CFG_GROUPLIST)
             print_table(out, sub, p->sub);
     }
 }

@@ -19,10 +19,11 @@ typedef enum cfg_type {
     CFG_STRING,
     CFG_INT,
     CFG_BOOL,
-    CFG_STRLIST,  /* an array of strings: [ "a", "b" ] */
-    CFG_ENUM,     /* a string, one of choices */
-    CFG_GROUP,    /* a nested group with its own parameter table (sub) */
-    CFG_AUTO_INT, /* the string "auto" (num = 0) or an integer in min..max; str holds the text */
+    CFG_STRLIST,   /* an array of strings: [ "a", "b" ] */
+    CFG_ENUM,      /* a string, one of choices */
+    CFG_GROUP,     /* a nested group with its own parameter table (sub) */
+    CFG_AUTO_INT,  /* the string "auto" (num = 0) or an integer in min..max; str holds the text */
+    CFG_GROUPLIST, /* a list of groups ( { ... }, ... ) with the table sub; names unique */
 } cfg_type;
 
 typedef struct cfg_param {
@@ -32,8 +33,10 @@ typedef struct cfg_param {
     bool required;
     int64_t min, max;            /* CFG_INT, CFG_AUTO_INT bounds (both 0: unbounded) */
     const char *const *choices;  /* CFG_ENUM: NULL-terminated */
-    const struct cfg_param *sub; /* CFG_GROUP: NULL-terminated by name == NULL */
+    const struct cfg_param *sub; /* CFG_GROUP, CFG_GROUPLIST: NULL-terminated by name == NULL */
     const char *help;            /* one line for the README and --help-config */
+    /* CFG_STRING: what the value must look like beyond its type; 0 or -1 with err. */
+    int (*check)(const char *value, char *err, size_t errlen);
 } cfg_param;
 
 typedef struct cfg_object cfg_object;
@@ -45,7 +48,8 @@ typedef struct cfg_value {
     bool flag;   /* CFG_BOOL */
     char **list; /* CFG_STRLIST */
     size_t nlist;
-    cfg_object *group; /* CFG_GROUP (NULL when not given) */
+    cfg_object *group; /* CFG_GROUP (NULL when not given); CFG_GROUPLIST: an array */
+    size_t ngroups;    /* objects in group */
 } cfg_value;
 
 struct cfg_object {
@@ -62,6 +66,7 @@ int64_t cfg_int(const cfg_object *o, const char *name);
 bool cfg_bool(const cfg_object *o, const char *name);
 char **cfg_list(const cfg_object *o, const char *name, size_t *n);
 const cfg_object *cfg_group(const cfg_object *o, const char *name); /* NULL when not given */
+const cfg_object *cfg_groups(const cfg_object *o, const char *name, size_t *n); /* GROUPLIST */
 bool cfg_is_set(const cfg_object *o, const char *name);
 
 typedef struct ferry_config {

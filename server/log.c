@@ -1,6 +1,7 @@
 /*
  * log.c: ferryd's log writer. Every line is formatted whole and written with
- * one write(2), so lines from different threads never interleave.
+ * one write(2), so lines from different threads never interleave; or, with
+ * syslog, handed to syslog(3) with the level's priority.
  */
 #include "server/log.h"
 
@@ -12,17 +13,20 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *const LEVEL_NAMES[] = {"error", "warning", "notice", "info", "debug"};
+static const int PRIORITIES[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
 
 static struct {
     pthread_mutex_t lock;
     int fd;
     char path[4096];
     atomic_int level; /* a log_level; read without the lock */
-} g_log = {PTHREAD_MUTEX_INITIALIZER, STDERR_FILENO, "-", LOG_LVL_NOTICE};
+    bool syslog;
+} g_log = {PTHREAD_MUTEX_INITIALIZER, STDERR_FILENO, "-", LOG_LVL_NOTICE, false};
 
 static int open_path(const char *path)
 {
@@ -46,11 +50,18 @@ int log_open(const char *path, log_level level)
     return 0;
 }
 
-void log_set_level(log_level level)
+void log_open_syslog(log_level level)
 {
+    openlog("ferryd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
     pthread_mutex_lock(&g_log.lock);
+    g_log.syslog = true;
     g_log.level = level;
     pthread_mutex_unlock(&g_log.lock);
+}
+
+void log_set_level(log_level level)
+{
+    atomic_store(&g_log.level, level);
 }
 
 int log_reopen(void)
@@ -58,8 +69,9 @@ int log_reopen(void)
     char path[sizeof(g_log.path)];
     pthread_mutex_lock(&g_log.lock);
     memcpy(path, g_log.path, sizeof(path));
+    bool to_syslog = g_log.syslog;
     pthread_mutex_unlock(&g_log.lock);
-    return log_open(path, (log_level)atomic_load(&g_log.level));
+    return to_syslog ? 0 : log_open(path, (log_level)atomic_load(&g_log.level));
 }
 
 void log_close(void)
@@ -68,6 +80,9 @@ void log_close(void)
     if (g_log.fd != STDERR_FILENO)
         close(g_log.fd);
     g_log.fd = STDERR_FILENO;
+    if (g_log.syslog)
+        closelog();
+    g_log.syslog = false;
     pthread_mutex_unlock(&g_log.lock);
 }
 
@@ -84,25 +99,37 @@ bool log_enabled(log_level level)
     return (int)level <= atomic_load_explicit(&g_log.level, memory_order_relaxed);
 }
 
+/* "TIME LEVEL " into line; returns its length. */
+static size_t put_prefix(char *line, size_t len, log_level level)
+{
+    struct timeval tv;
+    struct tm tm;
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    size_t n = strftime(line, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    return n + (size_t)snprintf(line + n, len - n, ".%03ldZ %-7s ", (long)(tv.tv_usec / 1000),
+                                LEVEL_NAMES[level]);
+}
+
 void log_msg(log_level level, const char *fmt, ...)
 {
     if (!log_enabled(level))
         return;
     char line[4096];
-    struct timeval tv;
-    struct tm tm;
-    gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
-    size_t n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-    n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ %-7s ", (long)(tv.tv_usec / 1000),
-                          LEVEL_NAMES[level]);
+    size_t start = g_log.syslog ? 0 : put_prefix(line, sizeof(line), level), n = start;
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
     va_end(ap);
     n = (m < 0) ? n : (n + (size_t)m < sizeof(line) - 1 ? n + (size_t)m : sizeof(line) - 2);
-    line[n++] = '\n';
     int saved = errno;
+    if (g_log.syslog) {
+        line[n] = '\0';
+        syslog(PRIORITIES[level], "%s", line);
+        errno = saved;
+        return;
+    }
+    line[n++] = '\n';
     pthread_mutex_lock(&g_log.lock);
     ssize_t w = write(g_log.fd, line, n);
     pthread_mutex_unlock(&g_log.lock);

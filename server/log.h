@@ -1,6 +1,7 @@
 /*
- * log.h: ferryd's log. One line per event: time, level, thread, message.
- * Writes to a file (reopened on SIGHUP) or stderr. Safe from any thread.
+ * log.h: ferryd's log. One line per event: time, level, message. Writes to
+ * a file (reopened on SIGHUP), stderr, or syslog (each level at its syslog
+ * priority; syslog adds the time). Safe from any thread.
  */
 #ifndef FERRY_SERVER_LOG_H
 #define FERRY_SERVER_LOG_H
@@ -17,6 +18,9 @@ typedef enum log_level {
 
 /* path "-" is stderr. Returns 0 or -1 (errno set). */
 int log_open(const char *path, log_level level);
+/* Logs to syslog as "ferryd" with facility daemon from now on. */
+void log_open_syslog(log_level level);
+/* Reopens the file (after logrotate moved it); nothing to do for stderr and syslog. */
 int log_reopen(void);
 void log_set_level(log_level level);
 void log_close(void);

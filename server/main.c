@@ -39,7 +39,7 @@ static void usage(FILE *out)
             "      --config-reference  print every configuration parameter as Markdown\n"
             "  -V, --version       print the version and exit\n"
             "  -h, --help          print this help and exit\n\n"
-            "ferryd runs in the foreground and logs to the configured log_file.\n"
+            "ferryd runs in the foreground and logs to the configured log_file (or syslog).\n"
             "SIGTERM or SIGINT: stop accepting, close sessions, exit 0. SIGHUP: reopen the log.\n",
             DEFAULT_CONFIG);
 }
@@ -176,6 +176,16 @@ static int run(const ferry_config *cfg)
     return rc;
 }
 
+/* The log of ferry.log_target; -1 (errno set) when the log file cannot be opened. */
+static int open_log(const cfg_object *g)
+{
+    log_level level = (log_level)log_level_parse(cfg_str(g, "log_level"));
+    if (strcmp(cfg_str(g, "log_target"), "syslog") != 0)
+        return log_open(cfg_str(g, "log_file"), level);
+    log_open_syslog(level);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     options o = {0};
@@ -192,9 +202,9 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 0;
     }
-    const char *log_file = cfg_str(&cfg.global, "log_file");
-    if (log_open(log_file, (log_level)log_level_parse(cfg_str(&cfg.global, "log_level"))) < 0) {
-        fprintf(stderr, "ferryd: cannot open log file '%s': %m\n", log_file);
+    if (open_log(&cfg.global) < 0) {
+        fprintf(stderr, "ferryd: cannot open log file '%s': %m\n",
+                cfg_str(&cfg.global, "log_file"));
         config_free(&cfg);
         return EXIT_CONFIG;
     }

@@ -5,6 +5,8 @@
  */
 #include "server/secret.h"
 
+#include "server/base64.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -117,42 +119,23 @@ char *secret_encrypt(const uint8_t key[SECRET_KEY_LEN], const char *plain)
 {
     size_t plen = strlen(plain), raw_len = IV_LEN + plen + TAG_LEN;
     uint8_t *raw = malloc(raw_len);
-    size_t prefix = strlen(SECRET_PREFIX);
-    char *out = malloc(prefix + 4 * ((raw_len + 2) / 3) + 1);
-    if (!raw || !out ||
-        gcm(true, key, raw, (const uint8_t *)plain, (int)plen, raw + IV_LEN, raw + IV_LEN + plen) <
-            0) {
-        free(raw);
-        free(out);
-        return NULL;
-    }
-    memcpy(out, SECRET_PREFIX, prefix);
-    EVP_EncodeBlock((unsigned char *)out + prefix, raw, (int)raw_len);
+    char *text = NULL, *out = NULL;
+    if (raw && gcm(true, key, raw, (const uint8_t *)plain, (int)plen, raw + IV_LEN,
+                   raw + IV_LEN + plen) >= 0)
+        text = base64_encode(raw, raw_len);
     free(raw);
+    if (text && asprintf(&out, "%s%s", SECRET_PREFIX, text) < 0)
+        out = NULL;
+    free(text);
     return out;
-}
-
-/* Base64 to bytes; returns the decoded length or -1. */
-static int unbase64(const char *text, uint8_t **out)
-{
-    size_t len = strlen(text);
-    if (len == 0 || len % 4 != 0)
-        return -1;
-    *out = malloc(len / 4 * 3);
-    int n = *out ? EVP_DecodeBlock(*out, (const unsigned char *)text, (int)len) : -1;
-    if (n < 0) {
-        free(*out);
-        *out = NULL;
-        return -1;
-    }
-    return n - (text[len - 1] == '=') - (text[len - 2] == '=');
 }
 
 int secret_decrypt(const uint8_t key[SECRET_KEY_LEN], const char *value, char **plain, char *err,
                    size_t errlen)
 {
     uint8_t *raw = NULL;
-    int n = secret_is_encrypted(value) ? unbase64(value + strlen(SECRET_PREFIX), &raw) : -1;
+    const char *text = secret_is_encrypted(value) ? value + strlen(SECRET_PREFIX) : "";
+    int n = base64_decode(text, strlen(text), &raw);
     if (n < IV_LEN + TAG_LEN) {
         free(raw);
         snprintf(err, errlen,

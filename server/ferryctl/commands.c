@@ -1,17 +1,20 @@
 /*
  * commands.c: what each ferryctl command does: one request to the admin
- * socket, then a table (or, with --json, the API's JSON as it came). keygen
- * and encrypt work locally with a key file (server/secret.c).
+ * API, then a table (or, with --json, the API's JSON as it came). keygen
+ * and encrypt work locally with a key file (server/secret.c), hash-password
+ * with server/pwhash.c.
  */
 #include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "ferryctl.h"
 #include "http.h"
+#include "server/pwhash.h"
 #include "server/secret.h"
 
 #define PATH_LEN 1024
@@ -47,7 +50,7 @@ static int call(const ctl *c, const char *method, const char *path, const char *
 {
     char err[1024];
     http_reply r;
-    if (http_call(c->socket, method, path, body, &r, err, sizeof err) < 0)
+    if (http_call(&c->target, method, path, body, &r, err, sizeof err) < 0)
         return fail("%s", err);
     if (r.status < 200 || r.status > 299) {
         int rc = api_error(&r);
@@ -291,20 +294,36 @@ int cmd_keygen(const ctl *c, char **argv, const void *data)
     return 0;
 }
 
-/* The password argument, or a line of standard input for "-". */
-static char *password_arg(const char *arg)
+/* A line of standard input, without echo (and with a prompt) on a terminal. */
+static char *read_line(void)
 {
-    if (strcmp(arg, "-") != 0)
-        return strdup(arg);
+    struct termios saved, quiet;
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (tty) {
+        fputs("Password: ", stderr);
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t n = getline(&line, &cap, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fputc('\n', stderr);
+    }
     if (n < 0) {
         free(line);
         return NULL;
     }
     line[strcspn(line, "\r\n")] = '\0';
     return line;
+}
+
+/* The password argument, or a line of standard input when it is NULL or "-". */
+static char *password_arg(const char *arg)
+{
+    return arg && strcmp(arg, "-") != 0 ? strdup(arg) : read_line();
 }
 
 int cmd_encrypt(const ctl *c, char **argv, const void *data)
@@ -321,5 +340,21 @@ int cmd_encrypt(const ctl *c, char **argv, const void *data)
         return fail("cannot encrypt the password");
     puts(enc);
     free(enc);
+    return 0;
+}
+
+int cmd_hash_password(const ctl *c, char **argv, const void *data)
+{
+    char *plain = password_arg(argv[0]);
+    if (plain && !*plain) {
+        free(plain);
+        return fail("the password must not be empty");
+    }
+    char *hash = plain ? pwhash_make(plain, PWHASH_ITERATIONS) : NULL;
+    free(plain);
+    if (!hash)
+        return fail("cannot hash the password");
+    puts(hash);
+    free(hash);
     return 0;
 }

@@ -1,7 +1,8 @@
 /*
- * ferryctl.c: ferryctl, the operator's client for ferryd's admin socket.
- * Parses the options, finds the command in COMMANDS (verb and noun, then
- * its arguments), prints help for one command or all, and runs it.
+ * ferryctl.c: ferryctl, the operator's client for ferryd's admin API (the
+ * Unix socket, or the TCP admin port with --port). Parses the options, finds
+ * the command in COMMANDS (verb and noun, then its arguments), prints help
+ * for one command or all, and runs it.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -147,6 +148,10 @@ const command COMMANDS[] = {
      "Print PASSWORD encrypted with the key (-k FILE) for any password parameter; "
      "\"-\" reads it from standard input.",
      cmd_encrypt, NULL},
+    {"hash-password", NULL, 0, 1, "[PASSWORD]",
+     "Print a salted hash of PASSWORD (PBKDF2-SHA256) for the password of a user in "
+     "ferry.admin_users; without PASSWORD, or with \"-\", it is read from standard input.",
+     cmd_hash_password, NULL},
     {0},
 };
 
@@ -161,13 +166,18 @@ static void usage_line(FILE *out, const command *cmd)
 static void help_all(FILE *out)
 {
     fputs("Usage: ferryctl [OPTIONS] COMMAND [ARGS]\n"
-          "The command-line client of ferryd's admin socket.\n\nCommands:\n",
+          "The command-line client of ferryd's admin API.\n\nCommands:\n",
           out);
     for (const command *cmd = COMMANDS; cmd->verb; cmd++)
         usage_line(out, cmd);
     fputs("\nOptions:\n"
           "  -S, --socket PATH   ferryd's admin socket (default $FERRY_SOCKET, else " DEFAULT_SOCKET
           ")\n"
+          "      --port PORT     use ferryd's TCP admin port (ferry.admin_port) instead\n"
+          "      --host HOST     its address (default 127.0.0.1)\n"
+          "      --user USER     a user of ferry.admin_users\n"
+          "      --password PW   that user's password (default $FERRY_ADMIN_PASSWORD)\n"
+          "      --tls-ca FILE   use TLS, verifying ferryd's certificate with this CA\n"
           "      --json          print the API's JSON instead of a table\n"
           "  -k, --key-file FILE key file for keygen and encrypt\n"
           "      --owner USER    owner of the key file written by keygen\n"
@@ -251,45 +261,90 @@ static int run(const ctl *c, int argc, char **argv)
     return cmd->run(c, argv + words, cmd->data);
 }
 
+/* The options that pick the TCP admin port; a usage error is reported here. */
+static int check_target(admin_target *t)
+{
+    if (!t->port && (t->host || t->user || t->tls_ca)) {
+        fputs("ferryctl: --host, --user and --tls-ca need --port\n", stderr);
+        return EXIT_USAGE;
+    }
+    if (!t->socket || !*t->socket)
+        t->socket = DEFAULT_SOCKET;
+    if (!t->host)
+        t->host = "127.0.0.1";
+    if (!t->password)
+        t->password = getenv("FERRY_ADMIN_PASSWORD");
+    if (t->user && !t->password) {
+        fputs("ferryctl: --user needs --password or FERRY_ADMIN_PASSWORD\n", stderr);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Sets what opt names in c; false for an unknown option. */
+static bool take_option(ctl *c, int opt, bool *help)
+{
+    switch (opt) {
+    case 'S':
+        c->target.socket = optarg;
+        break;
+    case 'H':
+        c->target.host = optarg;
+        break;
+    case 'P':
+        c->target.port = optarg;
+        break;
+    case 'u':
+        c->target.user = optarg;
+        break;
+    case 'p':
+        c->target.password = optarg;
+        break;
+    case 'C':
+        c->target.tls_ca = optarg;
+        break;
+    case 'j':
+        c->json = true;
+        break;
+    case 'k':
+        c->key_file = optarg;
+        break;
+    case 'o':
+        c->owner = optarg;
+        break;
+    case 'h':
+        *help = true;
+        break;
+    default:
+        return false;
+    }
+    return true;
+}
+
 int main(int argc, char **argv)
 {
-    static const struct option OPTS[] = {{"socket", required_argument, NULL, 'S'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"key-file", required_argument, NULL, 'k'},
-                                         {"owner", required_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {NULL, 0, NULL, 0}};
-    ctl c = {.socket = getenv("FERRY_SOCKET")};
+    static const struct option OPTS[] = {
+        {"socket", required_argument, NULL, 'S'},   {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'P'},     {"user", required_argument, NULL, 'u'},
+        {"password", required_argument, NULL, 'p'}, {"tls-ca", required_argument, NULL, 'C'},
+        {"json", no_argument, NULL, 'j'},           {"key-file", required_argument, NULL, 'k'},
+        {"owner", required_argument, NULL, 'o'},    {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0}};
+    ctl c = {.target.socket = getenv("FERRY_SOCKET")};
     bool help = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "S:k:hV", OPTS, NULL)) != -1) {
-        switch (opt) {
-        case 'S':
-            c.socket = optarg;
-            break;
-        case 'j':
-            c.json = true;
-            break;
-        case 'k':
-            c.key_file = optarg;
-            break;
-        case 'o':
-            c.owner = optarg;
-            break;
-        case 'h':
-            help = true;
-            break;
-        case 'V':
+        if (opt == 'V') {
             printf("ferryctl %s\n", FERRY_VERSION);
             return 0;
-        default:
+        }
+        if (!take_option(&c, opt, &help)) {
             fputs("ferryctl --help lists the options\n", stderr);
             return EXIT_USAGE;
         }
     }
-    if (!c.socket || !*c.socket)
-        c.socket = DEFAULT_SOCKET;
+    if (check_target(&c.target))
+        return EXIT_USAGE;
     argc -= optind;
     argv += optind;
     if (argc > 0 && strcmp(argv[0], "help") == 0)

@@ -10,11 +10,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "conn.h"
+
 #define EXIT_FAIL  1 /* the API said no, or ferryd is not reachable */
 #define EXIT_USAGE 2
 
 typedef struct ctl {
-    const char *socket;   /* -S, FERRY_SOCKET, or the default */
+    admin_target target;  /* -S, FERRY_SOCKET, or the default; or --host/--port */
     const char *key_file; /* -k, for keygen and encrypt */
     const char *owner;    /* --owner, for keygen */
     bool json;
@@ -58,6 +60,7 @@ int cmd_rotate(const ctl *c, char **argv, const void *data);
 int cmd_metrics(const ctl *c, char **argv, const void *data);
 int cmd_keygen(const ctl *c, char **argv, const void *data);
 int cmd_encrypt(const ctl *c, char **argv, const void *data);
+int cmd_hash_password(const ctl *c, char **argv, const void *data);
 
 /* ---- render.c ---- */
 /* A JSON value as table text: arrays joined with ", ", objects as "key: value" lines. */

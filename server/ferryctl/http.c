@@ -1,65 +1,22 @@
 /*
- * http.c: ferryctl's minimal HTTP/1.1 client over a Unix socket (see
- * http.h). ferryctl makes one request per run, so it simply writes the
- * request, reads until the server closes, and parses the whole reply.
+ * http.c: ferryctl's minimal HTTP/1.1 client over conn.c (see http.h).
+ * ferryctl makes one request per run, so it simply writes the request,
+ * reads until the server closes, and parses the whole reply.
  */
 #include "http.h"
 
-#include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
-#define TIMEOUT_S   60
+#include "server/basic_auth.h"
+
 #define REPLY_LIMIT (64 * 1024 * 1024)
 
-static int connect_unix(const char *path, char *err, size_t errlen)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof sa.sun_path) {
-        snprintf(err, errlen, "socket path %s is too long", path);
-        return -1;
-    }
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct timeval tv = {TIMEOUT_S, 0};
-    if (fd >= 0) {
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    }
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        snprintf(err, errlen, "cannot connect to ferryd's admin socket %s: %s%s", path,
-                 strerror(errno),
-                 errno == ENOENT || errno == ECONNREFUSED
-                     ? " (is ferryd running? -S PATH or FERRY_SOCKET names another socket)"
-                     : "");
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int send_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Reads until EOF into a malloc'd, NUL-terminated buffer. */
-static char *read_all(int fd, size_t *len)
+static char *read_all(conn *c, size_t *len)
 {
     size_t cap = 16384, n = 0;
     char *buf = malloc(cap);
@@ -71,9 +28,7 @@ static char *read_all(int fd, size_t *len)
             buf = bigger;
             cap *= 2;
         }
-        ssize_t r = recv(fd, buf + n, cap - n - 1, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
+        ssize_t r = conn_recv(c, buf + n, cap - n - 1);
         if (r <= 0) {
             if (r < 0) /* timeout or error */
                 break;
@@ -137,29 +92,47 @@ static int parse_reply(char *raw, size_t len, http_reply *out)
     return 0;
 }
 
-int http_call(const char *sock_path, const char *method, const char *path, const char *body,
+/* The request's text (malloc'd), or NULL. */
+static char *request(const admin_target *t, const char *method, const char *path, const char *body)
+{
+    char *auth = t->user ? basic_auth_header(t->user, t->password ? t->password : "") : NULL;
+    char *req = NULL;
+    if (t->user && !auth)
+        return NULL;
+    if (asprintf(&req,
+                 "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s%s%s"
+                 "Accept: application/json\r\nContent-Type: application/json\r\n"
+                 "Content-Length: %zu\r\n\r\n%s",
+                 method, path, t->port ? t->host : "localhost", auth ? "Authorization: " : "",
+                 auth ? auth : "", auth ? "\r\n" : "", body ? strlen(body) : 0,
+                 body ? body : "") < 0)
+        req = NULL;
+    if (auth)
+        OPENSSL_cleanse(auth, strlen(auth));
+    free(auth);
+    return req;
+}
+
+int http_call(const admin_target *t, const char *method, const char *path, const char *body,
               http_reply *out, char *err, size_t errlen)
 {
-    int fd = connect_unix(sock_path, err, errlen);
-    if (fd < 0)
-        return -1;
-    char *req = NULL;
-    size_t blen = body ? strlen(body) : 0;
-    int n = asprintf(&req,
-                     "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-                     "Accept: application/json\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n\r\n%s",
-                     method, path, blen, body ? body : "");
-    size_t len = 0;
-    char *raw = n >= 0 && send_all(fd, req, (size_t)n) == 0 ? read_all(fd, &len) : NULL;
-    free(req);
-    close(fd);
+    conn c;
     memset(out, 0, sizeof *out);
-    const char *why = raw ? "not HTTP" : "connection closed or timed out";
+    if (conn_open(&c, t, err, errlen) < 0)
+        return -1;
+    char *req = request(t, method, path, body), name[1100];
+    size_t len = 0;
+    char *raw = req && conn_send(&c, req, strlen(req)) == 0 ? read_all(&c, &len) : NULL;
+    if (req)
+        OPENSSL_cleanse(req, strlen(req));
+    free(req);
+    conn_close(&c);
+    const char *why = raw && len ? "not HTTP" : "connection closed or timed out";
     int rc = raw ? parse_reply(raw, len, out) : -1;
     free(raw);
     if (rc < 0)
-        snprintf(err, errlen, "no valid reply from ferryd on %s (%s)", sock_path, why);
+        snprintf(err, errlen, "no valid reply from ferryd on %s (%s)",
+                 conn_name(t, name, sizeof name), why);
     return rc;
 }
 

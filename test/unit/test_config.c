@@ -393,6 +393,45 @@ static void test_nested_groups(void **state)
     config_free(&cfg);
 }
 
+#define ADMIN_HASH                                                                                 \
+    "pbkdf2-sha256$1000$MDEyMzQ1Njc4OWFiY2RlZg==$Pz0s4HPO+TyHnyTxIR8Lx+fEZojc3Lc26DQkf4ZOWCk="
+
+static void test_group_lists(void **state)
+{
+    (void)state;
+    ferry_config cfg;
+    load_ok("ferry = { admin_port = 8989; admin_users = (\n"
+            "  { name = \"ops\"; password = \"" ADMIN_HASH "\"; },\n"
+            "  { name = \"viewer\"; password = \"" ADMIN_HASH "\"; } ); };\n",
+            &cfg);
+    size_t n;
+    const cfg_object *users = cfg_groups(&cfg.global, "admin_users", &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(cfg_str(&users[1], "name"), "viewer");
+    assert_string_equal(users[1].kind, "admin_users");
+    assert_int_equal(users[1].line, 3);
+    config_free(&cfg);
+    load_ok("ferry = { admin_users = (); };\n", &cfg);
+    cfg_groups(&cfg.global, "admin_users", &n);
+    assert_int_equal(n, 0);
+    config_free(&cfg);
+    load_fails("ferry = { admin_users = (\n  { name = \"ops\"; password = \"" ADMIN_HASH "\"; },\n"
+               "  { name = \"ops\"; password = \"" ADMIN_HASH "\"; } ); };\n",
+               "3: ferry admin_users #2: the name 'ops' is also used at line 2");
+    load_fails("ferry = { admin_users = (\n  \"ops\" ); };\n",
+               "2: ferry admin_users #1: expected a group { ... }, got a string");
+    load_fails("ferry = {\n admin_users = { name = \"ops\"; }; };\n",
+               "2: ferry: parameter 'admin_users': expected a list of groups ( { ... }, ... ), "
+               "got a group");
+    load_fails("ferry = { admin_users = (\n  { name = \"ops\"; password = \"pw\"; } ); };\n",
+               "2: ferry admin_users #1: parameter 'password': not a password hash (a plaintext "
+               "password?): expected a hash from ferryctl hash-password "
+               "(pbkdf2-sha256$ITERATIONS$SALT$HASH)");
+    load_fails("ferry = {\n  admin_port = 8989; };\n",
+               "2: ferry: parameter 'admin_port': the TCP admin listener needs admin_users ( { "
+               "name = \"...\"; password = \"...\"; } ) with hashes from ferryctl hash-password");
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -558,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_port),
         cmocka_unit_test(test_modules),
         cmocka_unit_test(test_nested_groups),
+        cmocka_unit_test(test_group_lists),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_substitution),
         cmocka_unit_test(test_registry),
