@@ -2,10 +2,11 @@
  * blr_stream.c: one replica's event stream out of the relay's files (see
  * blr_stream.h). Called on the replica's worker by blr_reader.c. The header
  * of each file (artificial ROTATE, FORMAT_DESCRIPTION, GTID_LIST) follows
- * MariaDB's dump thread; after it, events are read from a mapped window of
- * the file, filtered (groups a GTID replica already has, ANNOTATE_ROWS it
- * did not ask for) and framed as packets. On a plain socket, large events
- * go out as references into the window (no copy in user space).
+ * MariaDB's dump thread; after it, events are read with pread into blocks
+ * of BLOCK bytes, filtered (groups a GTID replica already has,
+ * ANNOTATE_ROWS it did not ask for) and framed as packets. On a plain
+ * socket, large events go out as references into the block, which lives
+ * until the last of them is written.
  */
 #include "router/blr_stream.h"
 
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "protocol/binlog.h"
@@ -30,18 +30,24 @@
 #define OFF_LOG_POS    13
 #define OFF_FLAGS      17
 #define FDE_CREATE_OFF (BINLOG_HEADER_LEN + 2 + BINLOG_SERVER_VER_LEN)
-#define EOF_STATUS     0x0002 /* SERVER_STATUS_AUTOCOMMIT, as in MariaDB's end of a dump */
-#define WINDOW         (8 * 1024 * 1024) /* bytes of the file mapped at a time */
-#define REF_MIN        2048              /* smaller events are copied, not referenced */
+#define EOF_STATUS     0x0002       /* SERVER_STATUS_AUTOCOMMIT, as in MariaDB's end of a dump */
+#define BLOCK          (512 * 1024) /* bytes read from the file at a time */
+#define REF_MIN        2048         /* smaller events are copied, not referenced */
 
-/* A mapped window of a file, shared by the stream and the output's references into it.
+/* File bytes read into memory, shared by the stream and the output's references into it.
  * Only the stream's worker touches it (an output buffer is freed on its session's worker). */
-typedef struct blr_map {
-    uint8_t *addr;
-    size_t len;
-    uint64_t at;   /* file offset of addr[0] */
+typedef struct blr_block {
+    uint64_t at;   /* file offset of data[0] */
+    size_t len;    /* bytes read (of BLOCK) */
     unsigned refs; /* the stream's, and one per reference in an output buffer */
-} blr_map;
+    uint8_t data[];
+} blr_block;
+
+_Static_assert(BLOCK >= BLR_STREAM_PIECE, "a block holds any event sent in one piece");
+
+/* One released block of BLOCK bytes per thread, for the next one (saves faulting in fresh
+ * memory for every block). */
+static _Thread_local blr_block *spare;
 
 struct blr_stream {
     blr_store *store;
@@ -59,7 +65,7 @@ struct blr_stream {
     uint64_t off;     /* file offset of the next byte to send */
     uint64_t end;     /* the file's visible end, as last seen */
     bool closed;      /* a later file exists (as last seen) */
-    blr_map *map;     /* the window being read, or NULL */
+    blr_block *blk;   /* what was last read of the file, or NULL */
     binlog_trx_tracker trx;
     bool skipping; /* inside a group the replica already has */
     /* an event larger than a piece, being sent in pieces */
@@ -76,47 +82,42 @@ static void store_u32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* ---- the mapped window --------------------------------------------------- */
+/* ---- reading ------------------------------------------------------------ */
 
-static void map_unref(blr_map *m)
+static void block_unref(blr_block *b)
 {
-    if (--m->refs > 0)
+    if (--b->refs > 0)
         return;
-    munmap(m->addr, m->len);
-    free(m);
+    if (!spare)
+        spare = b;
+    else
+        free(b);
 }
 
 static void ref_done(const void *data, size_t len, void *arg)
 {
-    map_unref(arg);
+    block_unref(arg);
 }
 
-static void drop_map(blr_stream *st)
+static void drop_block(blr_stream *st)
 {
-    if (st->map)
-        map_unref(st->map);
-    st->map = NULL;
+    if (st->blk)
+        block_unref(st->blk);
+    st->blk = NULL;
 }
 
-/* Maps a window of the file from the page of off, holding at least [off, off + n). Only
- * visible bytes are ever read: the window may reach past the end of the file. */
-static int map_window(blr_stream *st, uint64_t n, char *err, size_t errlen)
+/* A block from off, the stream's current one. */
+static blr_block *new_block(blr_stream *st)
 {
-    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), at = st->off - st->off % page;
-    uint64_t len = (st->off - at + n + page - 1) / page * page;
-    if (len < WINDOW)
-        len = WINDOW;
-    blr_map *m = malloc(sizeof(*m));
-    void *addr = m ? mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, st->fd, (off_t)at) : MAP_FAILED;
-    if (addr == MAP_FAILED) {
-        free(m);
-        return blr_fail(err, errlen, "cannot map binlog.%06u at %llu: %s", st->file_no,
-                        (unsigned long long)at, strerror(errno));
-    }
-    drop_map(st);
-    *m = (blr_map){addr, (size_t)len, at, 1};
-    st->map = m;
-    return 0;
+    blr_block *b = spare ? spare : malloc(sizeof(*b) + BLOCK);
+    if (!b)
+        return NULL;
+    if (b == spare)
+        spare = NULL;
+    *b = (blr_block){.at = st->off, .refs = 1};
+    drop_block(st);
+    st->blk = b;
+    return b;
 }
 
 /* Where readers may read up to in the current file; *closed if a later file exists. */
@@ -139,20 +140,43 @@ static bool visible(blr_stream *st, uint64_t n)
     return st->end >= st->off + n;
 }
 
+/* Makes the n bytes at off (all visible, n at most a piece) readable through cur(): reads on
+ * into the block if they fit in it, else into a new block from off. */
+static int read_in(blr_stream *st, uint64_t n, char *err, size_t errlen)
+{
+    blr_block *b = st->blk;
+    if (!b || st->off < b->at || st->off + n > b->at + BLOCK)
+        b = new_block(st);
+    if (!b)
+        return blr_fail(err, errlen, "out of memory");
+    while (st->off + n > b->at + b->len) {
+        uint64_t from = b->at + b->len, want = BLOCK - b->len;
+        if (st->end - from < want)
+            want = st->end - from;
+        ssize_t got = pread(st->fd, b->data + b->len, (size_t)want, (off_t)from);
+        if (got <= 0)
+            return blr_fail(err, errlen, "cannot read binlog.%06u at %llu: %s", st->file_no,
+                            (unsigned long long)from,
+                            got < 0 ? strerror(errno) : "unexpected end of file");
+        b->len += (size_t)got;
+    }
+    return 0;
+}
+
 /* Makes the n bytes at off readable through cur(): 1, 0 if not visible yet, -1 on error. */
 static int have(blr_stream *st, uint64_t n, char *err, size_t errlen)
 {
     if (!visible(st, n))
         return 0;
-    blr_map *m = st->map;
-    if (m && st->off >= m->at && st->off + n <= m->at + m->len)
+    blr_block *b = st->blk;
+    if (b && st->off >= b->at && st->off + n <= b->at + b->len)
         return 1;
-    return map_window(st, n, err, errlen) < 0 ? -1 : 1;
+    return read_in(st, n, err, errlen) < 0 ? -1 : 1;
 }
 
 static const uint8_t *cur(const blr_stream *st)
 {
-    return st->map->addr + (st->off - st->map->at);
+    return st->blk->data + (st->off - st->blk->at);
 }
 
 /* ---- life ---------------------------------------------------------------- */
@@ -199,7 +223,7 @@ void blr_stream_free(blr_stream *st)
         blr_store_unpin(st->store, st->file_no);
     if (st->fd >= 0)
         close(st->fd);
-    drop_map(st);
+    drop_block(st);
     free(st->skip);
     free(st->start);
     free(st);
@@ -266,18 +290,18 @@ static void put_event_start(blr_stream *st, struct evbuffer *out, uint32_t paylo
     evbuffer_add(out, hdr, sizeof(hdr));
 }
 
-/* Adds the n bytes at off to out (as a reference into the window where that pays); moves on. */
+/* Adds the n bytes at off to out (as a reference into the block where that pays); moves on. */
 static void add_bytes(blr_stream *st, struct evbuffer *out, size_t n)
 {
     if (st->o.zero_copy && n >= REF_MIN &&
-        evbuffer_add_reference(out, cur(st), n, ref_done, st->map) == 0)
-        st->map->refs++;
+        evbuffer_add_reference(out, cur(st), n, ref_done, st->blk) == 0)
+        st->blk->refs++;
     else
         evbuffer_add(out, cur(st), n);
     st->off += n;
 }
 
-/* The event at off (mapped whole, at most a piece) as one packet. */
+/* The event at off (read whole, at most a piece) as one packet. */
 static void send_mapped(blr_stream *st, struct evbuffer *out, size_t size)
 {
     if (!st->o.zero_copy || size < REF_MIN) {
@@ -509,7 +533,7 @@ static int next_file(blr_stream *st, char *err, size_t errlen)
     blr_store_unpin(st->store, st->file_no);
     st->file_no = next;
     st->need_header = true;
-    drop_map(st);
+    drop_block(st);
     return 0;
 }
 
