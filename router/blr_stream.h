@@ -5,8 +5,9 @@
  * into an evbuffer: the artificial ROTATE, the file's FORMAT_DESCRIPTION and
  * GTID_LIST, an artificial GTID_LIST at a GTID resume point, then events up
  * to the store's visible end, rotating to the next file as MariaDB does. It
- * reads files through a mapped window and writes no further than the high
- * water mark it is given, so a slow replica costs disk reads, never memory.
+ * reads files with pread into blocks that the output may reference, and
+ * writes no further than the high water mark it is given, so a slow replica
+ * costs disk reads, never memory.
  * No session here: unit tests drive it directly.
  */
 #ifndef FERRY_ROUTER_BLR_STREAM_H
