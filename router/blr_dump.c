@@ -239,6 +239,7 @@ static void set_options(blr_session *bs, const dump_req *r)
         .checksum_aware = v->checksum != BLR_CHECKSUM_UNSET,
         .replica_crc = v->checksum == BLR_CHECKSUM_CRC32,
         .deprecate_eof = (bs->s->creds.caps & CLIENT_DEPRECATE_EOF) != 0,
+        .zero_copy = !bs->s->tls && !bs->s->compressed,
         .server_id = bs->b->cfg.server_id,
         .start = r->gtid ? &v->connect_state : NULL,
         .start_pos = r->pos,

@@ -2,9 +2,11 @@
  * blr_stream.c: one replica's event stream out of the relay's files (see
  * blr_stream.h). Called on the replica's worker by blr_reader.c. The header
  * of each file (artificial ROTATE, FORMAT_DESCRIPTION, GTID_LIST) follows
- * MariaDB's dump thread; after it, events are read with pread into a
- * bounded buffer, filtered (groups a GTID replica already has, ANNOTATE_ROWS
- * it did not ask for) and framed as packets.
+ * MariaDB's dump thread; after it, events are read with pread into blocks
+ * of BLOCK bytes, filtered (groups a GTID replica already has,
+ * ANNOTATE_ROWS it did not ask for) and framed as packets. On a plain
+ * socket, large events go out as references into the block, which lives
+ * until the last of them is written.
  */
 #include "router/blr_stream.h"
 
@@ -28,7 +30,24 @@
 #define OFF_LOG_POS    13
 #define OFF_FLAGS      17
 #define FDE_CREATE_OFF (BINLOG_HEADER_LEN + 2 + BINLOG_SERVER_VER_LEN)
-#define EOF_STATUS     0x0002 /* SERVER_STATUS_AUTOCOMMIT, as in MariaDB's end of a dump */
+#define EOF_STATUS     0x0002       /* SERVER_STATUS_AUTOCOMMIT, as in MariaDB's end of a dump */
+#define BLOCK          (512 * 1024) /* bytes read from the file at a time */
+#define REF_MIN        2048         /* smaller events are copied, not referenced */
+
+/* File bytes read into memory, shared by the stream and the output's references into it.
+ * Only the stream's worker touches it (an output buffer is freed on its session's worker). */
+typedef struct blr_block {
+    uint64_t at;   /* file offset of data[0] */
+    size_t len;    /* bytes read (of BLOCK) */
+    unsigned refs; /* the stream's, and one per reference in an output buffer */
+    uint8_t data[];
+} blr_block;
+
+_Static_assert(BLOCK >= BLR_STREAM_PIECE, "a block holds any event sent in one piece");
+
+/* One released block of BLOCK bytes per thread, for the next one (saves faulting in fresh
+ * memory for every block). */
+static _Thread_local blr_block *spare;
 
 struct blr_stream {
     blr_store *store;
@@ -43,12 +62,13 @@ struct blr_stream {
     bool first;       /* the next header is the dump's first */
     bool need_header; /* file_no's ROTATE and FDE are still to be sent */
     uint64_t resume;  /* first file, GTID mode: where events start */
-    uint64_t off;     /* file offset of buf[pos] */
-    uint8_t *buf;
-    size_t len, pos;
+    uint64_t off;     /* file offset of the next byte to send */
+    uint64_t end;     /* the file's visible end, as last seen */
+    bool closed;      /* a later file exists (as last seen) */
+    blr_block *blk;   /* what was last read of the file, or NULL */
     binlog_trx_tracker trx;
     bool skipping; /* inside a group the replica already has */
-    /* an event larger than the buffer, being sent in pieces */
+    /* an event larger than a piece, being sent in pieces */
     bool big;
     uint64_t big_left;   /* event bytes still to send */
     uint32_t chunk_left; /* payload bytes left in the current packet chunk */
@@ -62,13 +82,110 @@ static void store_u32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* ---- reading ------------------------------------------------------------ */
+
+static void block_unref(blr_block *b)
+{
+    if (--b->refs > 0)
+        return;
+    if (!spare)
+        spare = b;
+    else
+        free(b);
+}
+
+static void ref_done(const void *data, size_t len, void *arg)
+{
+    block_unref(arg);
+}
+
+static void drop_block(blr_stream *st)
+{
+    if (st->blk)
+        block_unref(st->blk);
+    st->blk = NULL;
+}
+
+/* A block from off, the stream's current one. */
+static blr_block *new_block(blr_stream *st)
+{
+    blr_block *b = spare ? spare : malloc(sizeof(*b) + BLOCK);
+    if (!b)
+        return NULL;
+    if (b == spare)
+        spare = NULL;
+    *b = (blr_block){.at = st->off, .refs = 1};
+    drop_block(st);
+    st->blk = b;
+    return b;
+}
+
+/* Where readers may read up to in the current file; *closed if a later file exists. */
+static uint64_t visible_end(blr_stream *st, bool *closed)
+{
+    blr_pos v = blr_store_visible(st->store, NULL);
+    *closed = v.file_no > st->file_no;
+    if (v.file_no == st->file_no)
+        return v.offset;
+    int64_t size = *closed ? blr_store_file_size(st->store, st->file_no) : 0;
+    return size > 0 ? (uint64_t)size : 0;
+}
+
+/* Whether the n bytes at off are visible; if not, closed says whether they ever will be. */
+static bool visible(blr_stream *st, uint64_t n)
+{
+    if (st->end >= st->off + n)
+        return true;
+    st->end = visible_end(st, &st->closed);
+    return st->end >= st->off + n;
+}
+
+/* Makes the n bytes at off (all visible, n at most a piece) readable through cur(): reads on
+ * into the block if they fit in it, else into a new block from off. */
+static int read_in(blr_stream *st, uint64_t n, char *err, size_t errlen)
+{
+    blr_block *b = st->blk;
+    if (!b || st->off < b->at || st->off + n > b->at + BLOCK)
+        b = new_block(st);
+    if (!b)
+        return blr_fail(err, errlen, "out of memory");
+    while (st->off + n > b->at + b->len) {
+        uint64_t from = b->at + b->len, want = BLOCK - b->len;
+        if (st->end - from < want)
+            want = st->end - from;
+        ssize_t got = pread(st->fd, b->data + b->len, (size_t)want, (off_t)from);
+        if (got <= 0)
+            return blr_fail(err, errlen, "cannot read binlog.%06u at %llu: %s", st->file_no,
+                            (unsigned long long)from,
+                            got < 0 ? strerror(errno) : "unexpected end of file");
+        b->len += (size_t)got;
+    }
+    return 0;
+}
+
+/* Makes the n bytes at off readable through cur(): 1, 0 if not visible yet, -1 on error. */
+static int have(blr_stream *st, uint64_t n, char *err, size_t errlen)
+{
+    if (!visible(st, n))
+        return 0;
+    blr_block *b = st->blk;
+    if (b && st->off >= b->at && st->off + n <= b->at + b->len)
+        return 1;
+    return read_in(st, n, err, errlen) < 0 ? -1 : 1;
+}
+
+static const uint8_t *cur(const blr_stream *st)
+{
+    return st->blk->data + (st->off - st->blk->at);
+}
+
 /* ---- life ---------------------------------------------------------------- */
 
 blr_stream *blr_stream_new(blr_store *store, const blr_stream_opts *o, uint32_t file_no,
                            uint64_t offset, uint8_t seq, char *err, size_t errlen)
 {
     blr_stream *st = calloc(1, sizeof(*st));
-    if (!st || !(st->buf = malloc(BLR_STREAM_BUF)) || !(st->skip = calloc(1, sizeof(gtid_pos))) ||
+    if (!st || !(st->skip = calloc(1, sizeof(gtid_pos))) ||
         !(st->start = calloc(1, sizeof(gtid_pos)))) {
         blr_stream_free(st);
         blr_fail(err, errlen, "out of memory");
@@ -106,7 +223,7 @@ void blr_stream_free(blr_stream *st)
         blr_store_unpin(st->store, st->file_no);
     if (st->fd >= 0)
         close(st->fd);
-    free(st->buf);
+    drop_block(st);
     free(st->skip);
     free(st->start);
     free(st);
@@ -163,6 +280,41 @@ static void send_event(blr_stream *st, struct evbuffer *out, const uint8_t *ev, 
     st->bytes += size;
 }
 
+/* A packet header and the OK byte that starts an event's payload. */
+static void put_event_start(blr_stream *st, struct evbuffer *out, uint32_t payload_len)
+{
+    uint8_t hdr[PROTO_HEADER_LEN + 1];
+    proto_store_u24(hdr, payload_len);
+    hdr[3] = st->seq++;
+    hdr[4] = 0;
+    evbuffer_add(out, hdr, sizeof(hdr));
+}
+
+/* Adds the n bytes at off to out (as a reference into the block where that pays); moves on. */
+static void add_bytes(blr_stream *st, struct evbuffer *out, size_t n)
+{
+    if (st->o.zero_copy && n >= REF_MIN &&
+        evbuffer_add_reference(out, cur(st), n, ref_done, st->blk) == 0)
+        st->blk->refs++;
+    else
+        evbuffer_add(out, cur(st), n);
+    st->off += n;
+}
+
+/* The event at off (read whole, at most a piece) as one packet. */
+static void send_mapped(blr_stream *st, struct evbuffer *out, size_t size)
+{
+    if (!st->o.zero_copy || size < REF_MIN) {
+        send_event(st, out, cur(st), size);
+        st->off += size;
+        return;
+    }
+    put_event_start(st, out, (uint32_t)size + 1);
+    add_bytes(st, out, size);
+    st->events++;
+    st->bytes += size;
+}
+
 static binlog_header artificial(const blr_stream *st, uint32_t log_pos, uint16_t flags)
 {
     return (binlog_header){.server_id = st->o.server_id, .log_pos = log_pos, .flags = flags};
@@ -214,17 +366,6 @@ static void send_eof(blr_stream *st, struct evbuffer *out)
 }
 
 /* ---- the file ------------------------------------------------------------ */
-
-/* Where readers may read up to in the current file; *closed if a later file exists. */
-static uint64_t visible_end(blr_stream *st, bool *closed)
-{
-    blr_pos v = blr_store_visible(st->store, NULL);
-    *closed = v.file_no > st->file_no;
-    if (v.file_no == st->file_no)
-        return v.offset;
-    int64_t size = *closed ? blr_store_file_size(st->store, st->file_no) : 0;
-    return size > 0 ? (uint64_t)size : 0;
-}
 
 /* Reads the whole event at off (at most max bytes) into b. */
 static int read_event_at(blr_stream *st, uint64_t off, size_t max, proto_buf *b, char *err,
@@ -370,7 +511,8 @@ static int send_header(blr_stream *st, struct evbuffer *out, char *err, size_t e
     uint64_t fde_end = 4 + fde.len;
     proto_buf_free(&fde);
     st->off = fde_end;
-    st->len = st->pos = 0;
+    st->end = 0;
+    st->closed = false;
     st->first = st->need_header = false;
     st->skipping = false;
     binlog_trx_init(&st->trx, st->file_crc);
@@ -391,7 +533,7 @@ static int next_file(blr_stream *st, char *err, size_t errlen)
     blr_store_unpin(st->store, st->file_no);
     st->file_no = next;
     st->need_header = true;
-    st->len = st->pos = 0;
+    drop_block(st);
     return 0;
 }
 
@@ -412,30 +554,6 @@ static bool start_first(blr_stream *st)
 }
 
 /* ---- events -------------------------------------------------------------- */
-
-/* Reads more of the file after what the buffer holds. Bytes read, 0 at the visible end. */
-static int refill(blr_stream *st, char *err, size_t errlen)
-{
-    if (st->pos > 0) {
-        memmove(st->buf, st->buf + st->pos, st->len - st->pos);
-        st->len -= st->pos;
-        st->pos = 0;
-    }
-    bool closed;
-    uint64_t end = visible_end(st, &closed), from = st->off + st->len;
-    if (end <= from || st->len == BLR_STREAM_BUF)
-        return 0;
-    size_t want = BLR_STREAM_BUF - st->len;
-    if (end - from < want)
-        want = (size_t)(end - from);
-    ssize_t n = pread(st->fd, st->buf + st->len, want, (off_t)from);
-    if (n <= 0)
-        return blr_fail(err, errlen, "cannot read binlog.%06u at %llu: %s", st->file_no,
-                        (unsigned long long)from,
-                        n < 0 ? strerror(errno) : "unexpected end of file");
-    st->len += (size_t)n;
-    return (int)n;
-}
 
 /* Whether the event belongs to a group the replica already has (GTID mode). */
 static bool skip_group(blr_stream *st, const uint8_t *ev, size_t len)
@@ -474,7 +592,7 @@ static int truncated(blr_stream *st, char *err, size_t errlen)
                     (unsigned long long)st->off);
 }
 
-/* Sends the next chunk of a big event (and the chunk headers it needs). */
+/* Sends the next piece of an event sent in pieces (and the chunk headers it needs). */
 static int big_continue(blr_stream *st, struct evbuffer *out, char *err, size_t errlen)
 {
     if (st->chunk_left == 0) {
@@ -483,19 +601,15 @@ static int big_continue(blr_stream *st, struct evbuffer *out, char *err, size_t 
         st->chunk_left = chunk;
         st->chunk_full = chunk == PROTO_MAX_CHUNK;
     }
-    if (st->big_left > 0 && st->pos == st->len) {
-        int r = refill(st, err, errlen);
-        if (r <= 0)
-            return r < 0 ? -1 : truncated(st, err, errlen);
-    }
-    size_t n = st->len - st->pos;
-    if (n > st->chunk_left)
-        n = st->chunk_left;
+    size_t n = st->chunk_left < BLR_STREAM_PIECE ? st->chunk_left : BLR_STREAM_PIECE;
     if (n > st->big_left)
         n = (size_t)st->big_left;
-    evbuffer_add(out, st->buf + st->pos, n);
-    st->pos += n;
-    st->off += n;
+    if (n > 0) {
+        int r = have(st, n, err, errlen);
+        if (r <= 0)
+            return r < 0 ? -1 : truncated(st, err, errlen); /* start_big saw it all visible */
+        add_bytes(st, out, n);
+    }
     st->chunk_left -= (uint32_t)n;
     st->big_left -= n;
     if (st->big_left == 0 && st->chunk_left == 0 && !st->chunk_full)
@@ -505,32 +619,39 @@ static int big_continue(blr_stream *st, struct evbuffer *out, char *err, size_t 
     return 1;
 }
 
-/* An event larger than the buffer: filtered on its first bytes, then sent in pieces. */
+/* Whether the filters drop an event sent in pieces, judged by its first bytes. */
+static int big_filtered(blr_stream *st, uint32_t size, char *err, size_t errlen)
+{
+    size_t n = BLR_STREAM_PIECE; /* less than size */
+    uint8_t *d = malloc(n);
+    if (!d)
+        return blr_fail(err, errlen, "out of memory");
+    if (have(st, n, err, errlen) < 0) {
+        free(d);
+        return -1;
+    }
+    memcpy(d, cur(st), n);
+    store_u32(d + OFF_EVENT_SIZE, (uint32_t)n); /* a digest the group tracker can read */
+    bool skip = filtered(st, d, n);
+    free(d);
+    return skip;
+}
+
+/* An event larger than a piece: filtered on its first bytes, then sent in pieces. */
 static int start_big(blr_stream *st, struct evbuffer *out, uint32_t size, char *err, size_t errlen)
 {
-    int r;
-    while (st->len - st->pos < BLR_STREAM_BUF && (r = refill(st, err, errlen)) != 0)
-        if (r < 0)
-            return -1;
-    bool closed;
-    if (visible_end(st, &closed) < st->off + size)
-        return closed ? truncated(st, err, errlen) : 0;
-    uint8_t *p = st->buf + st->pos, saved[4];
-    size_t have = st->len - st->pos;
-    memcpy(saved, p + OFF_EVENT_SIZE, 4);
-    store_u32(p + OFF_EVENT_SIZE, (uint32_t)have); /* a digest the group tracker can read */
-    bool skip = filtered(st, p, have);
-    memcpy(p + OFF_EVENT_SIZE, saved, 4);
+    if (!visible(st, size))
+        return st->closed ? truncated(st, err, errlen) : 0;
+    int skip = big_filtered(st, size, err, errlen);
+    if (skip < 0)
+        return -1;
     if (skip) {
         st->off += size;
-        st->len = st->pos = 0;
         return 1;
     }
     uint64_t payload = (uint64_t)size + 1;
     uint32_t chunk = payload < PROTO_MAX_CHUNK ? (uint32_t)payload : PROTO_MAX_CHUNK;
-    static const uint8_t ok = 0;
-    put_header(st, out, chunk);
-    evbuffer_add(out, &ok, 1);
+    put_event_start(st, out, chunk);
     st->big = true;
     st->big_left = size;
     st->chunk_left = chunk - 1;
@@ -543,30 +664,21 @@ static int start_big(blr_stream *st, struct evbuffer *out, uint32_t size, char *
 /* Handles the next event: 1, or 0 when nothing more is visible in this file. */
 static int next_event(blr_stream *st, struct evbuffer *out, char *err, size_t errlen)
 {
-    size_t avail = st->len - st->pos;
-    uint32_t size = avail >= BINLOG_HEADER_LEN ? proto_load_u32(st->buf + st->pos + 9) : 0;
-    if (avail < BINLOG_HEADER_LEN || (avail < size && size <= BLR_STREAM_BUF)) {
-        if (refill(st, err, errlen) < 0)
-            return -1;
-        avail = st->len - st->pos;
-        size = avail >= BINLOG_HEADER_LEN ? proto_load_u32(st->buf + st->pos + 9) : 0;
-    }
-    bool closed = false;
-    if (avail < BINLOG_HEADER_LEN || (avail < size && size <= BLR_STREAM_BUF)) {
-        if (avail > 0)
-            visible_end(st, &closed);
-        return closed ? truncated(st, err, errlen) : 0;
-    }
-    if (size < BINLOG_HEADER_LEN)
+    int r = have(st, BINLOG_HEADER_LEN, err, errlen);
+    uint32_t size = r > 0 ? proto_load_u32(cur(st) + OFF_EVENT_SIZE) : 0;
+    if (r > 0 && size < BINLOG_HEADER_LEN)
         return blr_fail(err, errlen, "binlog.%06u: corrupt event (size %u) at %llu", st->file_no,
                         size, (unsigned long long)st->off);
-    if (size > BLR_STREAM_BUF)
+    if (r > 0 && size > BLR_STREAM_PIECE)
         return start_big(st, out, size, err, errlen);
-    const uint8_t *p = st->buf + st->pos;
-    if (!filtered(st, p, size))
-        send_event(st, out, p, size);
-    st->pos += size;
-    st->off += size;
+    if (r > 0)
+        r = have(st, size, err, errlen);
+    if (r <= 0)
+        return r < 0 ? -1 : st->closed && st->end > st->off ? truncated(st, err, errlen) : 0;
+    if (!filtered(st, cur(st), size))
+        send_mapped(st, out, size);
+    else
+        st->off += size;
     return 1;
 }
 

@@ -5,8 +5,10 @@
  * into an evbuffer: the artificial ROTATE, the file's FORMAT_DESCRIPTION and
  * GTID_LIST, an artificial GTID_LIST at a GTID resume point, then events up
  * to the store's visible end, rotating to the next file as MariaDB does. It
- * reads files with pread through a bounded buffer, so a slow replica costs
- * disk reads, never memory. No session here: unit tests drive it directly.
+ * reads files with pread into blocks that the output may reference, and
+ * writes no further than the high water mark it is given, so a slow replica
+ * costs disk reads, never memory.
+ * No session here: unit tests drive it directly.
  */
 #ifndef FERRY_ROUTER_BLR_STREAM_H
 #define FERRY_ROUTER_BLR_STREAM_H
@@ -19,8 +21,8 @@
 #include "protocol/gtid.h"
 #include "router/blr_store.h"
 
-/* Read-ahead per stream; events larger than this are streamed in pieces. */
-#define BLR_STREAM_BUF (256 * 1024)
+/* Events larger than this are streamed in pieces of this size. */
+#define BLR_STREAM_PIECE (256 * 1024)
 
 /* @mariadb_slave_capability values (MariaDB's MARIA_SLAVE_CAPABILITY_*). */
 #define BLR_CAP_TOLERATE_HOLES 2
@@ -34,6 +36,8 @@ typedef struct blr_stream_opts {
     bool checksum_aware;   /* the replica set @master_binlog_checksum (to anything) */
     bool replica_crc;      /* @master_binlog_checksum is CRC32 */
     bool deprecate_eof;    /* the client has CLIENT_DEPRECATE_EOF (for the final EOF) */
+    bool zero_copy;        /* out is a plain socket's: large events go as references to the file
+                              (a filter, TLS or compression, is better fed whole packets) */
     uint32_t server_id;    /* the relay's, written in artificial events */
     const gtid_pos *start; /* GTID mode: the replica's state (copied); else NULL */
     uint64_t start_pos;    /* file mode: requested offset in the first file (4 = its start) */

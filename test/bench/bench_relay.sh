@@ -842,6 +842,8 @@ dump_run() {
         "$BENCH_RELAY_READERS concurrent dumps ($mode)" "$(calc "$total / $MIB / $win" %.1f)" "$(ratio "$fcpu" "$gb")" \
         "$(calc "100 * $fcpu / $win" %.0f)" "$(( ${w_gtid1##*-} - ${w_gtid0##*-} ))" "$((BENCH_RELAY_DUMP_SECS * 20))" "$dead"
 }
+# BENCH_RELAY_READERS=0 skips the runs (section 3's header is printed anyway).
+(( BENCH_RELAY_READERS > 0 )) || { printf 'skipped (BENCH_RELAY_READERS=0)\n'; BENCH_RELAY_DUMP_MODES=""; }
 for mode in $BENCH_RELAY_DUMP_MODES; do
     case $mode in
         tail | backlog) dump_run "$mode" ;;

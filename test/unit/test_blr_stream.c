@@ -3,9 +3,9 @@
  * a real store in a temporary directory: the file/position and GTID
  * headers (artificial ROTATE, FDE fixes, GTID_LIST, the artificial
  * GTID_LIST at the resume point), per-domain skipping, rotation to the next
- * file, tailing and heartbeats, backpressure, events over the read buffer
- * and over 16 MiB (split packets), ANNOTATE_ROWS filtering, EOF of a
- * non-blocking dump and the errors.
+ * file, tailing and heartbeats, backpressure, events over a piece and over
+ * 16 MiB (split packets), copied or referenced (zero copy), ANNOTATE_ROWS
+ * filtering, EOF of a non-blocking dump and the errors.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -370,13 +370,15 @@ static char *big_text(size_t n)
     return q;
 }
 
-/* Events larger than the read buffer, and larger than one packet (16 MiB). */
-static void test_big_events(void **state)
+/* Events larger than a piece, and larger than one packet (16 MiB), then one large enough to
+ * be sent as a reference in zero-copy mode. */
+static void big_events(void **state, bool zero_copy)
 {
     fixture *f = *state;
     t_new_file(f->s, true);
-    size_t sizes[] = {300 * 1024, 17 * 1024 * 1024, (size_t)PROTO_MAX_CHUNK - 1 - 19 - 4 - 13 - 1};
-    for (int i = 0; i < 3; i++) {
+    size_t sizes[] = {300 * 1024, 17 * 1024 * 1024, (size_t)PROTO_MAX_CHUNK - 1 - 19 - 4 - 13 - 1,
+                      5000};
+    for (int i = 0; i < 4; i++) {
         char *q = big_text(sizes[i]);
         gtid_t g = {0, T_SERVER_ID, (uint64_t)i + 1};
         t_group_uncommitted(f->s, g, q, sizes[i], true);
@@ -384,10 +386,11 @@ static void test_big_events(void **state)
         assert_int_equal(blr_store_commit(f->s, &g, (char[256]){0}, 256), 0);
     }
     blr_stream_opts o = file_opts();
+    o.zero_copy = zero_copy;
     char err[256];
     blr_stream *st = blr_stream_new(f->s, &o, 1, 4, 250, err, sizeof(err));
     assert_int_equal(pump(f, st, 1 << 20), BLR_STREAM_DONE);
-    assert_int_equal(f->p.n, 3 + 9 + 1);
+    assert_int_equal(f->p.n, 3 + 12 + 1);
     size_t flen;
     uint8_t *file = read_file(f, 1, &flen);
     size_t at = 4;
@@ -405,6 +408,17 @@ static void test_big_events(void **state)
     check_eof(&f->p, f->p.n - 1);
     free(file);
     blr_stream_free(st);
+}
+
+static void test_big_events(void **state)
+{
+    big_events(state, false);
+}
+
+/* The same bytes when the file's bytes go out as references (a plain socket). */
+static void test_big_events_zero_copy(void **state)
+{
+    big_events(state, true);
 }
 
 /* A big event inside a group the replica has is skipped without being read whole. */
@@ -559,6 +573,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tail_and_heartbeat, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_big_events_zero_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_event_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_annotate_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_mode_position, setup, teardown),
