@@ -13,6 +13,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=lib.sh
+source "$ROOT/test/bench/lib.sh"
 LAB=$ROOT/test/lab/lab.sh
 BENCH_TIME=${BENCH_TIME:-30}
 BENCH_THREADS=${BENCH_THREADS:-"4 16"}
@@ -39,28 +41,7 @@ CREATED_DB=0
 LAB_STARTED=()
 FAILED=0
 
-log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
-
-# True while the process exists and is not a zombie.
-alive() {
-    local st
-    st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-    [[ -n $st && $st != Z ]]
-}
-
-# Stop one process we started: SIGTERM, up to 10 s, then SIGKILL.
-stop_pid() {
-    local pid=$1 i
-    [[ -n $pid ]] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do alive "$pid" || break; sleep 0.1; done
-    if alive "$pid"; then
-        log "pid $pid still running after 10 s; SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
     local rc=$?
@@ -83,18 +64,9 @@ cleanup() {
         log "stopping the lab nodes this run started: ${LAB_STARTED[*]}"
         "$LAB" down "${LAB_STARTED[@]}" >/dev/null 2>&1 || log "lab.sh down ${LAB_STARTED[*]} failed"
     fi
-    if [[ -n $TMP ]]; then
-        if (( rc == 0 && FAILED == 0 )); then
-            rm -rf "$TMP"
-        else
-            log "logs and configs kept in $TMP"
-        fi
-    fi
-    exit "$rc"
+    finish "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
 admin_sql() {
     mariadb --no-defaults -h"$HOST" -P"$S1_PORT" -uadmin -padmin_pw -N -B -e "$1"
@@ -108,15 +80,6 @@ ss = [socket.socket() for _ in range(2)]
 for s in ss:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))'
-}
-
-# utime+stime of all threads of PID, in clock ticks.
-cpu_ticks() {
-    local stat rest f
-    stat=$(<"/proc/$1/stat")
-    rest=${stat##*) }
-    read -r -a f <<<"$rest"
-    echo $((f[11] + f[12]))
 }
 
 # CPU ticks of this shell's waited-for children (sysbench runs as one).
@@ -136,10 +99,7 @@ sys_ticks() {
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 hwm_kb() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"; }
 load1() { awk '{ print $1 }' /proc/loadavg; }
-loadavg() { awk '{ print $1, $2, $3 }' /proc/loadavg; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-# calc EXPR [printf format]: floating point arithmetic; "-" when it fails.
-calc() { awk "BEGIN { x = ($1); printf \"${2:-%.2f}\", x }" 2>/dev/null || echo -; }
 
 ferry_log_tail() {
     printf -- '--- ferryd log (%s), last %s lines ---\n' "$TMP/ferryd.log" "${1:-30}"
@@ -342,17 +302,8 @@ run_one() {
 }
 
 # Ratio of two numbers, or "-" when either is missing or zero.
-ratio() { [[ $1 =~ ^[0-9.]+$ && $2 =~ ^[0-9.]+$ ]] && calc "$1 / $2" %.2f || echo -; }
 # CPU microseconds per query from CPU seconds and query count.
 us_per_q() { [[ $1 =~ ^[0-9.]+$ && $2 =~ ^[0-9]+$ && $2 != 0 ]] && calc "1e6 * $1 / $2" %.1f || echo -; }
-verdict() { # verdict VALUE OP LIMIT
-    [[ $1 =~ ^[0-9.]+$ ]] || { echo "n/a"; return; }
-    if awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { exit !((op == ">=") ? v >= l : v <= l) }'; then
-        echo PASS
-    else
-        echo MISS
-    fi
-}
 
 for t in $BENCH_THREADS; do
     printf '\n-- %s threads: direct, ferry, haproxy --\n' "$t"

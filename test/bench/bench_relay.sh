@@ -32,6 +32,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB_SH=$ROOT/test/lab/lab.sh
+# shellcheck source=lib.sh
+source "$ROOT/test/bench/lib.sh"
 BENCH_RELAY_MB=${BENCH_RELAY_MB:-1024}
 BENCH_RELAY_CHUNK_MB=${BENCH_RELAY_CHUNK_MB:-128}
 BENCH_RELAY_ROUNDS=${BENCH_RELAY_ROUNDS:-2}
@@ -85,18 +87,13 @@ LAB_USED=0
 FAILED=0
 SUMMARY=()
 
-log() { printf 'bench: %s\n' "$*" >&2; }
 die() {
     printf 'bench: error: %s\n' "$*" >&2
     FAILED=1
     exit 1
 }
 now() { echo "${EPOCHREALTIME/,/.}"; }
-# calc EXPR [printf format]: floating point arithmetic; "-" when it fails.
-calc() { awk "BEGIN { x = ($1); printf \"${2:-%.2f}\", x }" 2>/dev/null || echo -; }
 since() { calc "$(now) - $1" "${2:-%.2f}"; }
-loadavg() { awk '{ print $1, $2, $3 }' /proc/loadavg; }
-num() { [[ $1 =~ ^-?[0-9]+([.][0-9]+)?$ ]]; }
 # summary FORMAT ARGS...: a line for the summary at the end.
 # shellcheck disable=SC2059
 summary() {
@@ -105,34 +102,6 @@ summary() {
     SUMMARY+=("$(printf "$fmt" "$@")")
 }
 
-# True while the process exists and is not a zombie.
-alive() {
-    local st
-    st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-    [[ -n $st && $st != Z ]]
-}
-
-# Stop one process we started: SIGTERM, up to 10 s, then SIGKILL.
-stop_pid() {
-    local pid=$1 i
-    [[ -n $pid ]] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do alive "$pid" || break; sleep 0.1; done
-    if alive "$pid"; then
-        log "pid $pid still running after 10 s; SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-# utime+stime of all threads of PID, in clock ticks (0 when it is gone).
-cpu_ticks() {
-    local stat rest f
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-    rest=${stat##*) }
-    read -r -a f <<<"$rest"
-    echo $((f[11] + f[12]))
-}
 
 # Bytes PID has written (write(2) to /dev/null included), from /proc/PID/io;
 # 0 when it is gone. (rchar would miss socket reads done with recv(2).)
@@ -192,15 +161,6 @@ pstats() {
             printf "%d %.2f %.2f %.2f %.2f\n", NR, rank(0.5), rank(0.99), v[NR], s / NR }'
 }
 
-verdict() { # verdict VALUE OP LIMIT
-    num "$1" || { echo "n/a"; return; }
-    if awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { exit !((op == ">=") ? v >= l : v <= l) }'; then
-        echo PASS
-    else
-        echo MISS
-    fi
-}
-ratio() { num "$1" && num "$2" && [[ $2 != 0 && $2 != 0.0 ]] && calc "$1 / $2" %.2f || echo -; }
 
 ferry_log_tail() {
     [[ -n $FERRY_LOG && -f $FERRY_LOG ]] || return 0
@@ -258,18 +218,9 @@ cleanup() {
             lab wipe >>"${TMP:-/tmp}/lab.log" 2>&1 || log "lab.sh wipe failed"
         fi
     fi
-    if [[ -n $TMP ]]; then
-        if (( rc == 0 && FAILED == 0 )) && [[ $BENCH_KEEP_TMP != 1 ]]; then
-            rm -rf "$TMP"
-        else
-            log "logs and configs kept in $TMP"
-        fi
-    fi
-    exit "$rc"
+    finish "$rc" "$BENCH_KEEP_TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
 # A free TCP port on 127.0.0.1.
 free_port() {
