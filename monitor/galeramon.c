@@ -172,7 +172,8 @@ static void gal_tick(monitor *m)
     int master = galeramon_verdict(facts, m->nservers, &st->policy, st->master, st->states);
     free(facts);
     if (preferred >= 0 && master != preferred)
-        monitor_drop_preferred(m, preferred);
+        monitor_end_switchover(m, preferred,
+                               "the target is not usable: back to the normal master election");
     for (size_t i = 0; i < m->nservers; i++) {
         gal_node *node = &st->nodes[i];
         m->servers[i].cur.state = st->states[i] | (m->servers[i].cur.state & SRV_AUTH_ERROR);

@@ -114,11 +114,13 @@ static mdb_io parse_io(const char *s)
 static void read_slaves(MYSQL_RES *res, mdb_facts *f)
 {
     int host = monitor_column(res, "Master_Host"), port = monitor_column(res, "Master_Port");
+    int name = monitor_column(res, "Connection_name");
     int io = monitor_column(res, "Slave_IO_Running"),
         sql = monitor_column(res, "Slave_SQL_Running");
     MYSQL_ROW row;
     while (f->nrepl < MDB_REPL_MAX && (row = mysql_fetch_row(res))) {
         mdb_repl *r = &f->repl[f->nrepl++];
+        copy_cut(r->name, sizeof(r->name), monitor_field(row, name));
         copy_cut(r->master_host, sizeof(r->master_host), monitor_field(row, host));
         r->master_port = atoi(monitor_field(row, port));
         r->io = parse_io(monitor_field(row, io));
@@ -176,12 +178,46 @@ static void warn_writable(monitor *m, mdb_state *st, mdb_verdict v)
     st->nwritable = v.nwritable;
 }
 
+static mdb_verdict poll_and_judge(monitor *m, mdb_state *st)
+{
+    monitor_poll_all(m, mdb_poll);
+    return mariadbmon_verdict(st->facts, m->nservers, st->master, st->roles, st->replicates_from);
+}
+
+/* An operator's switchover, if one is pending: done, it ends; failed, it ends
+ * with the reason. Returns the verdict after it. */
+static mdb_verdict switch_if_asked(monitor *m, mdb_state *st, mdb_verdict v)
+{
+    int target = monitor_preferred(m);
+    char err[512];
+    if (target < 0)
+        return v;
+    if (target == v.master) {
+        monitor_end_switchover(m, target, NULL);
+        return v;
+    }
+    if (v.master < 0) {
+        monitor_end_switchover(m, target, "there is no master to switch over from");
+        return v;
+    }
+    const char *old = m->servers[v.master].srv->name, *new = m->servers[target].srv->name;
+    log_notice("monitor '%s': switchover from '%s' to '%s' starts", m->name, old, new);
+    if (mariadbmon_switchover(m, st->facts, st->replicates_from, v.master, target, err,
+                              sizeof err) < 0) {
+        log_error("monitor '%s': switchover from '%s' to '%s' failed: %s", m->name, old, new, err);
+        monitor_end_switchover(m, target, err);
+        return poll_and_judge(m, st);
+    }
+    log_notice("monitor '%s': switchover from '%s' to '%s' done", m->name, old, new);
+    v = poll_and_judge(m, st);
+    monitor_end_switchover(m, target, v.master == target ? NULL : "the target is not writable");
+    return v;
+}
+
 static void mdb_tick(monitor *m)
 {
     mdb_state *st = m->data;
-    monitor_poll_all(m, mdb_poll);
-    mdb_verdict v =
-        mariadbmon_verdict(st->facts, m->nservers, st->master, st->roles, st->replicates_from);
+    mdb_verdict v = switch_if_asked(m, st, poll_and_judge(m, st));
     for (size_t i = 0; i < m->nservers; i++) {
         m->servers[i].cur.state |= st->roles[i];
         m->servers[i].cur.replicates_from = st->replicates_from[i];
@@ -228,11 +264,31 @@ static int mdb_init(monitor *m, char *err, size_t errlen)
     return 0;
 }
 
-static const cfg_param MDB_PARAMS[] = {{.name = NULL}};
+static const cfg_param MDB_PARAMS[] = {
+    {.name = "replication_user",
+     .type = CFG_STRING,
+     .def = "",
+     .help = "User the replicas log in to a new master with after a switchover (needs "
+             "REPLICATION SLAVE); the monitor's user also needs READ_ONLY ADMIN (or SUPER), "
+             "RELOAD and REPLICATION SLAVE ADMIN"},
+    {.name = "replication_password",
+     .type = CFG_STRING,
+     .def = "",
+     .help = "Password of replication_user (may be encrypted)"},
+    {.name = "switchover_timeout_ms",
+     .type = CFG_INT,
+     .def = "30000",
+     .min = 1000,
+     .max = 3600000,
+     .help = "How long a switchover waits for the target to apply the old master's last "
+             "transaction before it gives up and makes the old master writable again"},
+    {.name = NULL},
+};
 
 const monitor_ops MARIADBMON_OPS = {
     .name = "mariadbmon",
     .params = MDB_PARAMS,
+    .switchover = true,
     .init = mdb_init,
     .tick = mdb_tick,
     .free = mdb_free,

@@ -22,6 +22,7 @@ typedef enum mdb_io {
 
 /* One row of SHOW ALL SLAVES STATUS. */
 typedef struct mdb_repl {
+    char name[64]; /* Connection_name ("" for the default connection) */
     char master_host[256];
     int master_port;
     mdb_io io;
@@ -54,6 +55,14 @@ typedef struct mdb_verdict {
  */
 mdb_verdict mariadbmon_verdict(const mdb_facts *f, size_t n, int current_master, uint32_t *roles,
                                int *replicates_from);
+
+struct monitor;
+/* The switchover (mariadbmon_switch.c): makes target, a replica of the
+ * master old, the master. 0, or -1 with err (the old master is then
+ * writable again). Runs on the monitor's thread with the facts of the poll
+ * that just ran. */
+int mariadbmon_switchover(struct monitor *m, const mdb_facts *f, const int *replicates_from,
+                          int old, int target, char *err, size_t errlen);
 
 extern const monitor_ops MARIADBMON_OPS;
 

@@ -294,6 +294,7 @@ int monitor_switchover(monitor *m, const char *server)
         return -2;
     pthread_mutex_lock(&m->lock);
     m->preferred = (int)(ms - m->servers);
+    m->switchover_error[0] = '\0';
     kick(m);
     pthread_mutex_unlock(&m->lock);
     log_notice("monitor '%s': switchover to '%s' requested by an operator", m->name, server);
@@ -308,17 +309,25 @@ int monitor_preferred(monitor *m)
     return p;
 }
 
-void monitor_drop_preferred(monitor *m, int idx)
+void monitor_end_switchover(monitor *m, int idx, const char *failure)
 {
     pthread_mutex_lock(&m->lock);
-    bool dropped = m->preferred == idx;
-    if (dropped)
+    bool ended = m->preferred == idx;
+    if (ended) {
         m->preferred = -1;
+        snprintf(m->switchover_error, sizeof m->switchover_error, "%s", failure ? failure : "");
+    }
     pthread_mutex_unlock(&m->lock);
-    if (dropped)
-        log_warning("monitor '%s': switchover target '%s' is not usable: back to the normal "
-                    "master election",
-                    m->name, m->servers[idx].srv->name);
+    if (ended && failure)
+        log_warning("monitor '%s': switchover to '%s' ended: %s", m->name,
+                    m->servers[idx].srv->name, failure);
+}
+
+void monitor_switchover_error(monitor *m, char *out, size_t outlen)
+{
+    pthread_mutex_lock(&m->lock);
+    snprintf(out, outlen, "%s", m->switchover_error);
+    pthread_mutex_unlock(&m->lock);
 }
 
 char *monitor_json(monitor *m)

@@ -50,8 +50,9 @@ typedef struct monitor {
     pthread_mutex_t lock; /* guards latest, admin_bits, priority, preferred and stop */
     pthread_cond_t wake;
     bool stop;
-    bool kick;                /* tick now instead of at the end of the interval (operator change) */
-    int preferred;            /* switchover target (server index) or -1 */
+    bool kick;     /* tick now instead of at the end of the interval (operator change) */
+    int preferred; /* switchover target (server index) or -1 */
+    char switchover_error[512];
     int64_t tick_started_us;  /* CLOCK_MONOTONIC at the start of the current tick */
     uint64_t master_changes;  /* monitor thread only */
     cluster_snapshot *latest; /* last published, for the admin socket */
@@ -132,15 +133,18 @@ void monitor_admin_state(monitor *m, uint32_t *admin_bits, int *priority);
 int monitor_set_admin_bits(monitor *m, const char *server, uint32_t bits, bool on);
 /* Changes a server's election priority (see galeramon's use_priority). */
 int monitor_set_priority(monitor *m, const char *server, int priority);
-/* Switchover: server becomes the master at the next tick if it is usable and
- * stays the master while it remains so (then the module's usual election
- * takes over again). 0; -1 when the monitor has no such server; -2 when the
+/* Switchover: the module makes server the master at its next tick
+ * (galeramon: while it stays usable; mariadbmon: by re-pointing the
+ * replication). 0; -1 when the monitor has no such server; -2 when the
  * module has no switchover (monitor_ops.switchover). */
 int monitor_switchover(monitor *m, const char *server);
 /* For modules: the switchover target's index, or -1. */
 int monitor_preferred(monitor *m);
-/* For modules: the target idx could not be elected; forget it (logged). */
-void monitor_drop_preferred(monitor *m, int idx);
+/* For modules: the switchover to idx is over: done (failure NULL), or it
+ * failed or stopped holding (logged, and kept for monitor_switchover_error). */
+void monitor_end_switchover(monitor *m, int idx, const char *failure);
+/* Why the last switchover ended without its target as master ("" if it did not). */
+void monitor_switchover_error(monitor *m, char *out, size_t outlen);
 /* The latest snapshot as JSON (snapshot_to_json; malloc'ed), or NULL before
  * the first tick or when out of memory. */
 char *monitor_json(monitor *m);

@@ -161,7 +161,7 @@ json_t *admin_params_json(const cfg_object *o)
     json_t *obj = json_object();
     for (size_t i = 0; o && o->params[i].name; i++) {
         const cfg_param *p = &o->params[i];
-        if (strcmp(p->name, "password") == 0 || strcmp(p->name, "name") == 0)
+        if (cfg_is_password(p) || strcmp(p->name, "name") == 0)
             continue;
         json_object_set_new(obj, p->name, value_json(p, &o->values[i]));
     }

@@ -67,11 +67,13 @@ static void reply(tick_wait *t, int done)
                             json_string("accepted; the monitor has not published a new view yet"));
         admin_reply_json(t->req, 202, o);
     } else {
-        char *state = json_dumps(json_object_get(o, "state"), JSON_COMPACT);
+        char *state = json_dumps(json_object_get(o, "state"), JSON_COMPACT), why[512];
+        monitor_switchover_error(t->m, why, sizeof why);
         admin_reply_error(t->req, done < 0 ? 409 : 504,
-                          done < 0 ? "the monitor could not make '%s' the master; its state: %s"
-                                   : "'%s' is not the master after 10 s; its state: %s",
-                          t->srv->name, state ? state : "?");
+                          done < 0
+                              ? "the monitor could not make '%s' the master (%s); its state: %s"
+                              : "'%s' is not the master after 10 s%s; its state: %s",
+                          t->srv->name, done < 0 ? why : "", state ? state : "?");
         free(state);
         json_decref(o);
     }

@@ -536,9 +536,10 @@ static int read_group_list(loader *L, const config_setting_t *c, const cfg_objec
 
 /* ---- encrypted passwords (server/secret.c) ---- */
 
-static bool is_password(const cfg_param *p)
+bool cfg_is_password(const cfg_param *p)
 {
-    return p->type == CFG_STRING && strcmp(p->name, "password") == 0;
+    size_t n = strlen(p->name), k = strlen("password");
+    return p->type == CFG_STRING && n >= k && strcmp(p->name + n - k, "password") == 0;
 }
 
 /* Replaces an "enc:v1:" value with its plaintext, decrypted with ferry.secrets_file. */
@@ -570,7 +571,7 @@ static int read_value(loader *L, const config_setting_t *c, cfg_object *o, size_
         rc = read_list(L, c, v, what);
     else
         rc = read_scalar(L, c, p, v, what);
-    if (rc == 0 && is_password(p) && secret_is_encrypted(v->str))
+    if (rc == 0 && cfg_is_password(p) && secret_is_encrypted(v->str))
         rc = reveal(L, v, what);
     if (rc == 0 && p->check)
         rc = p->check(v->str, what, WHAT_LEN);

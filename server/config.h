@@ -68,6 +68,9 @@ char **cfg_list(const cfg_object *o, const char *name, size_t *n);
 const cfg_object *cfg_group(const cfg_object *o, const char *name); /* NULL when not given */
 const cfg_object *cfg_groups(const cfg_object *o, const char *name, size_t *n); /* GROUPLIST */
 bool cfg_is_set(const cfg_object *o, const char *name);
+/* A parameter holding a password ("password", "replication_password", ...):
+ * it may be encrypted (enc:v1:) and is never shown. */
+bool cfg_is_password(const cfg_param *p);
 
 typedef struct ferry_config {
     char *path;

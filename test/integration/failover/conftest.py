@@ -12,6 +12,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "binlog"))
 
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "admin"))
+
 import helpers  # noqa: E402
 
 helpers.raise_nofile()
