@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,9 +46,33 @@ typedef struct blr_block {
 
 _Static_assert(BLOCK >= BLR_STREAM_PIECE, "a block holds any event sent in one piece");
 
-/* One released block of BLOCK bytes per thread, for the next one (saves faulting in fresh
- * memory for every block). */
-static _Thread_local blr_block *spare;
+/* One released block of BLOCK bytes per thread, kept for the next one (saves faulting in
+ * fresh memory for every block); freed when the thread ends. */
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void spare_key_create(void)
+{
+    pthread_key_create(&spare_key, free);
+}
+
+/* The thread's spare block (now the caller's), or NULL. */
+static blr_block *spare_take(void)
+{
+    pthread_once(&spare_once, spare_key_create);
+    blr_block *b = pthread_getspecific(spare_key);
+    if (b)
+        pthread_setspecific(spare_key, NULL);
+    return b;
+}
+
+/* Keeps b as the thread's spare, or frees it when there is one already. */
+static void spare_put(blr_block *b)
+{
+    pthread_once(&spare_once, spare_key_create);
+    if (pthread_getspecific(spare_key) || pthread_setspecific(spare_key, b) != 0)
+        free(b);
+}
 
 struct blr_stream {
     blr_store *store;
@@ -86,12 +111,8 @@ static void store_u32(uint8_t *p, uint32_t v)
 
 static void block_unref(blr_block *b)
 {
-    if (--b->refs > 0)
-        return;
-    if (!spare)
-        spare = b;
-    else
-        free(b);
+    if (--b->refs == 0)
+        spare_put(b);
 }
 
 static void ref_done(const void *data, size_t len, void *arg)
@@ -109,11 +130,9 @@ static void drop_block(blr_stream *st)
 /* A block from off, the stream's current one. */
 static blr_block *new_block(blr_stream *st)
 {
-    blr_block *b = spare ? spare : malloc(sizeof(*b) + BLOCK);
-    if (!b)
+    blr_block *b = spare_take();
+    if (!b && !(b = malloc(sizeof(*b) + BLOCK)))
         return NULL;
-    if (b == spare)
-        spare = NULL;
     *b = (blr_block){.at = st->off, .refs = 1};
     drop_block(st);
     st->blk = b;
