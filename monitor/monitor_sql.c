@@ -13,14 +13,8 @@
 #include <strings.h>
 
 #include "monitor/monitor.h"
+#include "server/srv_sql.h"
 #include "server/log.h"
-
-static void set_timeout(MYSQL *c, enum mysql_option opt, int64_t seconds)
-{
-    unsigned int v = seconds > 0 ? (unsigned int)seconds : 0;
-    if (v)
-        mysql_options(c, opt, &v);
-}
 
 /* Errors that mean the monitor's account cannot log in, not that the server is down. */
 static bool is_auth_error(unsigned int err)
@@ -44,14 +38,13 @@ MYSQL *monitor_connect(monitor *m, mon_server *ms)
     if (ms->conn)
         return ms->conn;
     const ferry_server *srv = ms->srv;
-    MYSQL *c = mysql_init(NULL);
+    MYSQL *c = srv_sql_init(srv, (unsigned)cfg_int(m->cfg, "connect_timeout"),
+                            (unsigned)cfg_int(m->cfg, "read_timeout"),
+                            (unsigned)cfg_int(m->cfg, "write_timeout"));
     if (!c) {
         snprintf(ms->cur.last_error, sizeof(ms->cur.last_error), "Can't connect: out of memory");
         return NULL;
     }
-    set_timeout(c, MYSQL_OPT_CONNECT_TIMEOUT, cfg_int(m->cfg, "connect_timeout"));
-    set_timeout(c, MYSQL_OPT_READ_TIMEOUT, cfg_int(m->cfg, "read_timeout"));
-    set_timeout(c, MYSQL_OPT_WRITE_TIMEOUT, cfg_int(m->cfg, "write_timeout"));
     if (!mysql_real_connect(c, srv->address, cfg_str(m->cfg, "user"), cfg_str(m->cfg, "password"),
                             NULL, (unsigned int)srv->port, NULL, 0)) {
         snprintf(ms->cur.last_error, sizeof(ms->cur.last_error), "Can't connect to %s:%d: %s",

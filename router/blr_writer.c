@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/srv_sql.h"
 #include "server/clock.h"
 #include "monitor/monitor.h"
 #include "protocol/binlog.h"
@@ -192,11 +193,12 @@ static int sql_value(blr_writer *w, const char *q, char *out, size_t outlen)
 static int connect_master(blr_writer *w)
 {
     const cfg_object *o = w->b->svc->cfg;
-    unsigned int ctmo = BLR_CONNECT_S, rtmo = (unsigned)w->b->cfg.net_timeout_s;
-    w->conn = mysql_init(NULL);
-    mysql_options(w->conn, MYSQL_OPT_CONNECT_TIMEOUT, &ctmo);
-    mysql_options(w->conn, MYSQL_OPT_READ_TIMEOUT, &rtmo);
-    mysql_options(w->conn, MYSQL_OPT_WRITE_TIMEOUT, &rtmo);
+    unsigned rtmo = (unsigned)w->b->cfg.net_timeout_s;
+    w->conn = srv_sql_init(w->master, BLR_CONNECT_S, rtmo, rtmo);
+    if (!w->conn) {
+        set_error(w, 0, "cannot connect to upstream '%s': out of memory", w->master->name);
+        return -1;
+    }
     if (mysql_real_connect(w->conn, w->master->address, cfg_str(o, "user"), cfg_str(o, "password"),
                            NULL, (unsigned)w->master->port, NULL, 0))
         return 0;

@@ -4,6 +4,7 @@
  * swaps in a new immutable table, and posts the waiting sessions' callbacks
  * back to their workers.
  */
+#include "server/srv_sql.h"
 #include "server/users.h"
 
 #include <arpa/inet.h>
@@ -237,12 +238,12 @@ static void query_version(MYSQL *db, users_table *t)
 
 static users_table *load_from(users_cache *c, ferry_server *srv, char *err, size_t errlen)
 {
-    MYSQL *db = mysql_init(NULL);
-    unsigned int tmo = USERS_TIMEOUT_S;
-    mysql_options(db, MYSQL_OPT_CONNECT_TIMEOUT, &tmo);
-    mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &tmo);
-    mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &tmo);
+    MYSQL *db = srv_sql_init(srv, USERS_TIMEOUT_S, USERS_TIMEOUT_S, USERS_TIMEOUT_S);
     users_table *t = NULL;
+    if (!db) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     if (mysql_real_connect(db, srv->address, cfg_str(c->svc->cfg, "user"),
                            cfg_str(c->svc->cfg, "password"), NULL, (unsigned)srv->port, NULL, 0) &&
         (t = query_table(db)))
