@@ -120,3 +120,32 @@ class Mariadbd:
                 self.proc.kill()
                 self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def start_ferry_in_front(d, servers, relay_server_id, monitor_extra=""):
+    """Starts a ferryd (directory d) in front of servers, a list of (name, port,
+    extra server settings): mariadbmon "mon" over all of them, a readconnroute
+    service "rw" to the master (listener "rw-listener") and a binlog relay
+    "relay" following the monitor (listener "relay-listener")."""
+    rw, relay = free_port(), free_port()
+    srv = ",\n            ".join(f'{{ name = "{n}"; address = "{helpers.HOST}"; port = {p};{x} }}'
+                                 for n, p, x in servers)
+    names = ", ".join(f'"{n}"' for n, _, _ in servers)
+    text = f"""ferry = {{ threads = 2; log_file = "{d}/ferryd.log"; log_level = "info";
+          admin_socket = "{d}/ferryd.sock"; datadir = "{d}"; }};
+servers = ( {srv} );
+monitors = ( {{ name = "mon"; module = "mariadbmon"; servers = [{names}];
+               user = "maxmon"; password = "maxmon_pw"; interval_ms = 300;{monitor_extra} }} );
+services = ( {{ name = "rw"; router = "readconnroute"; cluster = "mon"; router_options = "master";
+               user = "repl"; password = "repl_pw"; }},
+             {{ name = "relay"; router = "binlogrouter"; cluster = "mon"; user = "repl";
+               password = "repl_pw"; server_id = {relay_server_id}; }} );
+listeners = ( {{ name = "rw-listener"; service = "rw"; address = "{helpers.HOST}"; port = {rw}; }},
+              {{ name = "relay-listener"; service = "relay"; address = "{helpers.HOST}";
+                 port = {relay}; }} );
+"""
+    f = helpers.Ferry(d, listeners=[{"name": "rw-listener", "port": rw},
+                                    {"name": "relay-listener", "port": relay}],
+                      config_text=text)
+    f.start(timeout=30, wait_login=False)
+    return f

@@ -15,8 +15,8 @@ import tempfile
 import pytest
 
 import helpers
-from helpers import HOST, wait_until
-from mariadbd import ACCOUNTS_SQL, Mariadbd, own
+from helpers import wait_until
+from mariadbd import ACCOUNTS_SQL, Mariadbd, own, start_ferry_in_front
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "admin"))
 from admin_helpers import ferryctl  # noqa: E402
@@ -40,25 +40,8 @@ def tls_server(tls_files):
 
 
 def start_ferry(d, server, ca):
-    rw, relay = helpers.free_port(), helpers.free_port()
-    text = f"""ferry = {{ threads = 2; log_file = "{d}/ferryd.log"; log_level = "info";
-          admin_socket = "{d}/ferryd.sock"; datadir = "{d}"; }};
-servers = ( {{ name = "tlsb"; address = "{HOST}"; port = {server.port};
-              tls = {{ ca = "{ca}"; verify_peer = true; }}; }} );
-monitors = ( {{ name = "mon"; module = "mariadbmon"; servers = ["tlsb"];
-               user = "maxmon"; password = "maxmon_pw"; interval_ms = 300; }} );
-services = ( {{ name = "rw"; router = "readconnroute"; cluster = "mon"; router_options = "master";
-               user = "repl"; password = "repl_pw"; }},
-             {{ name = "relay"; router = "binlogrouter"; cluster = "mon"; user = "repl";
-               password = "repl_pw"; server_id = 7591; }} );
-listeners = ( {{ name = "rw-listener"; service = "rw"; address = "{HOST}"; port = {rw}; }},
-              {{ name = "relay-listener"; service = "relay"; address = "{HOST}"; port = {relay}; }} );
-"""
-    f = helpers.Ferry(d, listeners=[{"name": "rw-listener", "port": rw},
-                                    {"name": "relay-listener", "port": relay}],
-                      config_text=text)
-    f.start(timeout=30, wait_login=False)
-    return f
+    tls = f' tls = {{ ca = "{ca}"; verify_peer = true; }};'
+    return start_ferry_in_front(d, [("tlsb", server.port, tls)], 7591)
 
 
 def show_server(ferry):

@@ -14,6 +14,7 @@ import pymysql
 import pytest
 
 import blr_helpers as bh
+from mariadbd import start_ferry_in_front
 import helpers
 from admin_helpers import ferryctl
 from helpers import HOST, wait_until
@@ -40,27 +41,10 @@ def pair(tmp_path_factory):
     a.root("INSERT INTO sw.t VALUES (1, 'a')")
     wait_until(lambda: b.root("SELECT COUNT(*) FROM sw.t") == [["1"]], 20,
                what="swb to replicate from swa")
-    d = tmp_path_factory.mktemp("mdbsw")
-    rw, relay = helpers.free_port(), helpers.free_port()
-    text = f"""ferry = {{ threads = 2; log_file = "{d}/ferryd.log"; log_level = "info";
-          admin_socket = "{d}/ferryd.sock"; datadir = "{d}"; }};
-servers = ( {{ name = "swa"; address = "{HOST}"; port = {a.port}; }},
-            {{ name = "swb"; address = "{HOST}"; port = {b.port}; }} );
-monitors = ( {{ name = "mon"; module = "mariadbmon"; servers = ["swa", "swb"];
-               user = "maxmon"; password = "maxmon_pw"; interval_ms = 300;
-               replication_user = "repl"; replication_password = "repl_pw";
-               switchover_timeout_ms = 5000; }} );
-services = ( {{ name = "rw"; router = "readconnroute"; cluster = "mon"; router_options = "master";
-               user = "repl"; password = "repl_pw"; }},
-             {{ name = "relay"; router = "binlogrouter"; cluster = "mon"; user = "repl";
-               password = "repl_pw"; server_id = 7391; }} );
-listeners = ( {{ name = "rw-listener"; service = "rw"; address = "{HOST}"; port = {rw}; }},
-              {{ name = "relay-listener"; service = "relay"; address = "{HOST}"; port = {relay}; }} );
-"""
-    f = helpers.Ferry(d, listeners=[{"name": "rw-listener", "port": rw},
-                                    {"name": "relay-listener", "port": relay}],
-                      config_text=text)
-    f.start(timeout=30, wait_login=False)
+    extra = (' replication_user = "repl"; replication_password = "repl_pw";'
+             " switchover_timeout_ms = 5000;")
+    f = start_ferry_in_front(tmp_path_factory.mktemp("mdbsw"),
+                             [("swa", a.port, ""), ("swb", b.port, "")], 7391, extra)
     yield a, b, f
     f.stop()
     for s in (a, b):
