@@ -122,13 +122,15 @@ static int promote(switch_ctx *c)
     return run(c, c->target, "SET GLOBAL read_only = 0", NULL);
 }
 
-/* Points ms's connection conn_name (escaped) at the target and starts it. */
-static int redirect(switch_ctx *c, mon_server *ms, const char *conn_name)
+/* Points ms's replication connection conn (its name) at the target and starts it. */
+static int redirect(switch_ctx *c, mon_server *ms, const char *conn)
 {
     const char *user = cfg_str(c->m->cfg, "replication_user");
     const char *pw = cfg_str(c->m->cfg, "replication_password");
-    char quser[256], qpw[512], qhost[512], sql[SQL_MAX];
-    if (quote(ms->conn, user, quser, sizeof quser) < 0 ||
+    char conn_name[2 * sizeof(((mdb_repl *)0)->name) + 1], quser[256], qpw[512], qhost[512],
+        sql[SQL_MAX];
+    if (quote(ms->conn, conn, conn_name, sizeof conn_name) < 0 ||
+        quote(ms->conn, user, quser, sizeof quser) < 0 ||
         quote(ms->conn, pw ? pw : "", qpw, sizeof qpw) < 0 ||
         quote(ms->conn, c->target->srv->address, qhost, sizeof qhost) < 0) {
         snprintf(c->err, c->errlen, "'%s': cannot quote the replication settings", name_of(ms));
@@ -151,14 +153,13 @@ static int redirect(switch_ctx *c, mon_server *ms, const char *conn_name)
  * A failure here is logged: the switchover itself has happened. */
 static void redirect_all(switch_ctx *c)
 {
+    int old = (int)(c->old - c->m->servers);
     for (size_t i = 0; i < c->m->nservers; i++) {
         mon_server *ms = &c->m->servers[i];
-        const mdb_repl *link = ms == c->old ? NULL : link_to_old(c, i);
-        char name[2 * sizeof(((mdb_repl *)0)->name) + 1] = "";
-        if (ms == c->target || (ms != c->old && c->replicates_from[i] != c->old - c->m->servers))
+        if (ms == c->target || ((int)i != old && c->replicates_from[i] != old))
             continue;
-        if ((link && quote(ms->conn, link->name, name, sizeof name) < 0) ||
-            redirect(c, ms, name) < 0)
+        const mdb_repl *link = (int)i == old ? NULL : link_to_old(c, i);
+        if (redirect(c, ms, link ? link->name : "") < 0)
             log_error("monitor '%s': switchover: cannot make '%s' replicate from '%s': %s",
                       c->m->name, name_of(ms), name_of(c->target), c->err);
     }

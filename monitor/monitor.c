@@ -9,7 +9,6 @@
  * script, journal: monitor_hooks.c). Routers read their worker's copy with
  * monitor_view. Nothing here knows a particular module (mariadbmon, galeramon).
  */
-#include "server/clock.h"
 #include "monitor/monitor.h"
 
 #include <errno.h>
@@ -20,6 +19,7 @@
 #include <time.h>
 
 #include "monitor/monitor_hooks.h"
+#include "server/clock.h"
 #include "server/log.h"
 #include "server/session.h"
 #include "server/worker.h"
@@ -185,16 +185,9 @@ static void log_changes(const monitor *m, const cluster_snapshot *old, const clu
                master_text(old, b, sizeof(b)));
 }
 
-static int64_t monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void run_tick(monitor *m)
 {
-    m->tick_started_us = monotonic_us();
+    m->tick_started_us = clock_mono_us();
     m->ops->tick(m);
 }
 
@@ -210,7 +203,7 @@ void monitor_publish(monitor *m, int master)
     s->monitor_index = m->index;
     s->monitor = m->name;
     s->master = master >= 0 && (size_t)master < m->nservers ? master : -1;
-    s->tick_us = monotonic_us() - m->tick_started_us;
+    s->tick_us = clock_mono_us() - m->tick_started_us;
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < m->nservers; i++) {
         s->servers[i] = m->servers[i].cur;

@@ -13,8 +13,8 @@
 #include <strings.h>
 
 #include "monitor/monitor.h"
-#include "server/srv_sql.h"
 #include "server/log.h"
+#include "server/srv_sql.h"
 
 /* Errors that mean the monitor's account cannot log in, not that the server is down. */
 static bool is_auth_error(unsigned int err)

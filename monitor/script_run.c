@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/clock.h"
 #include "server/log.h"
 
 #define QUEUE_MAX  1000
@@ -48,13 +49,6 @@ struct script_runner {
     size_t queued;
     bool stop;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void job_free(job *j)
 {
@@ -183,7 +177,7 @@ static void log_exit(const run *x, int status, int64_t took)
 static void run_job(script_runner *r, const job *j)
 {
     run x = {.r = r, .j = j, .fd = -1};
-    int64_t start = mono_ms();
+    int64_t start = clock_mono_ms();
     x.deadline = start + r->timeout_ms;
     int rc = spawn_script(&x);
     if (rc != 0) {
@@ -201,10 +195,10 @@ static void run_job(script_runner *r, const job *j)
             break;
         if (x.fd < 0)
             usleep(POLL_SLICE * 100);
-        enforce_timeout(&x, mono_ms());
+        enforce_timeout(&x, clock_mono_ms());
     }
     flush_line(&x);
-    log_exit(&x, status, mono_ms() - start);
+    log_exit(&x, status, clock_mono_ms() - start);
 }
 
 /* ---- the thread ------------------------------------------------------- */

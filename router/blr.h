@@ -68,6 +68,7 @@ struct blr_writer *blr_writer_start(blr_service *b, char *err, size_t errlen);
 /* Joins the thread; blr_writer_free releases it (status stays readable between). */
 void blr_writer_stop(struct blr_writer *w);
 void blr_writer_free(struct blr_writer *w);
+/* All zero when w is NULL (no upstream thread). */
 void blr_writer_status(struct blr_writer *w, blr_upstream_status *out);
 /* STOP SLAVE / START SLAVE on the relay's port. */
 void blr_writer_pause(struct blr_writer *w, bool stop);

@@ -18,19 +18,13 @@
 #include "protocol/packet.h"
 #include "protocol/response.h"
 #include "router/blr_reader.h"
+#include "server/clock.h"
 #include "server/log.h"
 #include "server/service.h"
 
 #define AHEAD_SETTLE_MS 3000  /* relay idle this long and the master lacks the GTID: error */
 #define AHEAD_WAIT_MS   30000 /* relay idle this long while a replica waits: error */
 #define RETRY_MS        1000
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *svc_name(const blr_session *bs)
 {
@@ -105,7 +99,7 @@ static void start_at_file(blr_session *bs, const char *file, uint64_t pos)
 /* The replica is ahead of the relay (or the relay has no file yet): wait, within limits. */
 static void wait_for_relay(blr_session *bs, bool first, const char *why)
 {
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     gtid_pos *have = malloc(sizeof(*have));
     if (!have) {
         fail(bs, "Out of memory");

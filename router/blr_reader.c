@@ -7,7 +7,6 @@
  * replicas when the store publishes a commit. Each worker keeps its relay
  * sessions in blr_service.tailers[worker], touched only by that worker.
  */
-#include "server/clock.h"
 #include "router/blr_reader.h"
 
 #include <pthread.h>
@@ -18,6 +17,7 @@
 
 #include "protocol/command.h"
 #include "protocol/response.h"
+#include "server/clock.h"
 #include "server/log.h"
 #include "server/pktio.h"
 #include "server/service.h"

@@ -163,9 +163,7 @@ static void send_fields(blr_sql_ctx *c, const field *f, size_t n, proto_buf *out
 void blr_sql_show_slave_status(blr_sql_ctx *c, sql_args *a, proto_buf *out)
 {
     blr_upstream_status st;
-    memset(&st, 0, sizeof(st));
-    if (c->b->writer)
-        blr_writer_status(c->b->writer, &st);
+    blr_writer_status(c->b->writer, &st);
     char *gtid = malloc(GTID_POS_TEXT_MAX);
     gtid_pos *state = malloc(sizeof(*state));
     if (!gtid || !state) {

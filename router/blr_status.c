@@ -8,7 +8,6 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "router/blr_reader.h"
 #include "router/blr_status.h"
@@ -89,18 +88,11 @@ static json_t *replicas_json(blr_service *b, blr_pos v, int64_t now)
     return a;
 }
 
-static void upstream_of(blr_service *b, blr_upstream_status *st)
-{
-    memset(st, 0, sizeof *st);
-    if (b->writer)
-        blr_writer_status(b->writer, st);
-}
-
 json_t *blr_diagnostics(service *svc)
 {
     blr_service *b = svc->router_data;
     blr_upstream_status st;
-    upstream_of(b, &st);
+    blr_writer_status(b->writer, &st);
     gtid_pos *state = malloc(sizeof *state);
     char *text = malloc(GTID_POS_TEXT_MAX);
     if (!state || !text) {
@@ -167,7 +159,7 @@ size_t blr_metrics(service *svc, router_metric *out, size_t max)
 {
     blr_service *b = svc->router_data;
     blr_upstream_status st;
-    upstream_of(b, &st);
+    blr_writer_status(b->writer, &st);
     sampler s = {out, 0, max};
     uint64_t events, bytes;
     double dumps = (double)replicas_connected(b, &events, &bytes);

@@ -14,15 +14,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/srv_sql.h"
-#include "server/clock.h"
 #include "monitor/monitor.h"
 #include "protocol/binlog.h"
 #include "protocol/packet.h"
 #include "protocol/response.h"
 #include "router/blr.h"
 #include "router/blr_switch.h"
+#include "server/clock.h"
 #include "server/log.h"
+#include "server/srv_sql.h"
 
 /* COM_BINLOG_DUMP flag (protocol/command.h has it, but its COM_* names clash with mysql.h). */
 #define DUMP_SEND_ANNOTATE_ROWS 0x0002
@@ -100,6 +100,10 @@ static void clear_error(blr_writer *w)
 
 void blr_writer_status(blr_writer *w, blr_upstream_status *out)
 {
+    if (!w) {
+        memset(out, 0, sizeof(*out));
+        return;
+    }
     pthread_mutex_lock(&w->lock);
     *out = w->st;
     pthread_mutex_unlock(&w->lock);

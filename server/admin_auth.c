@@ -16,6 +16,7 @@
 
 #include "server/admin_api.h"
 #include "server/basic_auth.h"
+#include "server/clock.h"
 #include "server/log.h"
 #include "server/pwhash.h"
 
@@ -36,9 +37,7 @@ static struct {
 
 static time_t now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
+    return (time_t)(clock_mono_ms() / 1000);
 }
 
 /* The user name as it may appear in a log line: printable, bounded. */

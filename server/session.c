@@ -4,7 +4,6 @@
  * I/O to the login (login.c) and then to the router, flow-control hooks, and
  * an orderly close that flushes the last packet before freeing.
  */
-#include "server/clock.h"
 #include "server/session.h"
 
 #include <arpa/inet.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 
 #include "protocol/response.h"
+#include "server/clock.h"
 #include "server/flow.h"
 #include "server/listener.h"
 #include "server/log.h"

@@ -4,7 +4,6 @@
  * swaps in a new immutable table, and posts the waiting sessions' callbacks
  * back to their workers.
  */
-#include "server/srv_sql.h"
 #include "server/users.h"
 
 #include <arpa/inet.h>
@@ -17,10 +16,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "server/clock.h"
 #include "server/config.h"
 #include "server/log.h"
 #include "server/service.h"
 #include "server/srv.h"
+#include "server/srv_sql.h"
 
 #define USERS_TIMEOUT_S 3
 /* Columns in the order of USERS_COL_* (users.h). */
@@ -47,13 +48,6 @@ struct users_cache {
     users_waiter *waiters;
     size_t nwaiters, capwaiters;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- matching ---------------------------------------------------------- */
 
@@ -171,7 +165,7 @@ users_table *users_table_build(char *const (*rows)[USERS_NCOLS], size_t n)
         return NULL;
     }
     atomic_init(&t->refs, 1);
-    t->loaded_ms = now_ms();
+    t->loaded_ms = clock_mono_ms();
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (!rows[i][0] || !rows[i][0][0] || !rows[i][1])
@@ -335,7 +329,7 @@ void users_request_reload(users_cache *c)
 void users_refresh(users_cache *c, int64_t min_age_ms, worker *w, worker_fn fn, void *arg)
 {
     pthread_mutex_lock(&c->lock);
-    bool fresh = now_ms() - c->current->loaded_ms < min_age_ms;
+    bool fresh = clock_mono_ms() - c->current->loaded_ms < min_age_ms;
     bool queued = !fresh && add_waiter(c, w, fn, arg) == 0;
     if (queued) {
         c->requested = true;

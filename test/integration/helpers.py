@@ -83,25 +83,23 @@ def direct(user="admin", password="admin_pw", **kw):
     return connect(S1_PORT, user=user, password=password, **kw)
 
 
-def admin_query(sql, args=None):
-    """Runs sql as admin directly on s1; returns all rows."""
-    c = direct()
+def fetch_all(conn, sql, args=None):
+    """Runs sql on conn, closes conn and returns all rows."""
     try:
-        with c.cursor() as cur:
+        with conn.cursor() as cur:
             cur.execute(sql, args)
             return cur.fetchall()
     finally:
-        c.close()
+        conn.close()
+
+
+def admin_query(sql, args=None):
+    """Runs sql as admin directly on s1; returns all rows."""
+    return fetch_all(direct(), sql, args)
 
 
 def query(port, sql, user="app", password="app_pw", **kw):
-    c = connect(port, user=user, password=password, **kw)
-    try:
-        with c.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    finally:
-        c.close()
+    return fetch_all(connect(port, user=user, password=password, **kw), sql)
 
 
 def login_error(port, user, password, **kw):

@@ -12,6 +12,15 @@ from helpers import app_backend_threads, connect, wait_until
 N = 1000
 
 
+def run_threads(worker, n, timeout=300):
+    """Runs worker(i) for i in 0..n-1, each on a thread of its own, and waits for them."""
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+
+
 def test_1000_concurrent_connections(ferry):
     before = app_backend_threads()
     barrier = threading.Barrier(N + 1, timeout=120)
@@ -98,11 +107,7 @@ def test_parallel_sessions_get_their_own_answers(ferry):
         except Exception as e:  # noqa: BLE001
             errors.append(f"session {i}: {e!r}")
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(300)
+    run_threads(worker, 16)
     assert not errors, errors[:5]
 
 
@@ -132,11 +137,7 @@ def test_connect_disconnect_storm(ferry):
         except Exception as e:  # noqa: BLE001
             errors.append(f"thread {i}: {e!r}")
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(300)
+    run_threads(worker, 20)
     assert not errors, errors[:5]
     assert count[0] == 2000 and len(ids) == 2000
     wait_until(lambda: not (app_backend_threads() & ids), 15, interval=0.2,

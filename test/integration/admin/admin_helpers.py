@@ -6,7 +6,6 @@ import socket
 import subprocess
 import pytest
 import helpers
-from helpers import Ferry
 
 FERRYCTL = os.environ.get("FERRYCTL") or os.path.join(
     os.path.dirname(helpers.FERRYD), "ferryctl", "ferryctl")

@@ -1,27 +1,15 @@
 """conftest.py of test/integration/admin: fixtures for the admin socket,
 ferryctl and /metrics tests (the parent conftest's lab and ferry_factory
-fixtures apply here too).
+fixtures apply here too; admin_helpers.py has ferryctl() and api()).
 
-* ferryctl(ferry, *args, ...) runs build/server/ferryctl/ferryctl against a
-  ferryd's admin socket and returns the CompletedProcess.
-* api(ferry, method, path, body=None) does one HTTP request on the admin
-  socket and returns (status, parsed JSON or text).
 * admin_ferry (module): one ferryd in front of s1 (mariadbmon +
   readconnroute, router_options = master) with a metrics_port.
 """
-
-import http.client
-import json
-import os
-import socket
-import subprocess
 
 import pytest
 
 import helpers
 from helpers import Ferry
-
-from admin_helpers import FERRYCTL, api, ferryctl, socket_path, table_rows  # noqa: F401
 
 
 @pytest.fixture(scope="module")

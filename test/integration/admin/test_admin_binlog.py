@@ -6,7 +6,6 @@ the relay's metrics move as the cluster commits."""
 
 import json
 import subprocess
-import time
 
 import pytest
 

@@ -9,7 +9,6 @@ import stat
 import subprocess
 
 import helpers
-from helpers import Ferry
 from admin_helpers import ferryctl
 
 

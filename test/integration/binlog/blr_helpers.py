@@ -66,23 +66,11 @@ def relay_conn(ferry, user="repl", password="repl_pw", **kw):
 
 
 def relay_query(ferry, sql, **kw):
-    c = relay_conn(ferry, **kw)
-    try:
-        with c.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    finally:
-        c.close()
+    return helpers.fetch_all(relay_conn(ferry, **kw), sql)
 
 
 def relay_dict(ferry, sql):
-    c = relay_conn(ferry, cursorclass=pymysql.cursors.DictCursor)
-    try:
-        with c.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    finally:
-        c.close()
+    return relay_query(ferry, sql, cursorclass=pymysql.cursors.DictCursor)
 
 
 def relay_gtid(ferry):

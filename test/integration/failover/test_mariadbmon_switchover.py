@@ -57,13 +57,10 @@ def servers(ferry):
 
 
 def slave_status(server):
-    c = server.connect(user="admin", password="admin_pw", cursorclass=pymysql.cursors.DictCursor)
-    try:
-        with c.cursor() as cur:
-            cur.execute("SHOW SLAVE STATUS")
-            return {k: str(v) for k, v in (cur.fetchone() or {}).items()}
-    finally:
-        c.close()
+    rows = helpers.fetch_all(server.connect(user="admin", password="admin_pw",
+                                            cursorclass=pymysql.cursors.DictCursor),
+                             "SHOW SLAVE STATUS")
+    return {k: str(v) for k, v in (rows[0] if rows else {}).items()}
 
 
 def relay_gtid(ferry):

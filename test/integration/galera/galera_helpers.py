@@ -111,13 +111,7 @@ def connect(port, **kw):
 def sql(node, query, args=None):
     """Runs query as admin on a node (name or port); returns all rows."""
     port = NODES.get(node, R1_PORT if node == "r1" else node)
-    c = connect(port, connect_timeout=3, read_timeout=30)
-    try:
-        with c.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall()
-    finally:
-        c.close()
+    return helpers.fetch_all(connect(port, connect_timeout=3, read_timeout=30), query, args)
 
 
 def local_index(node):
