@@ -252,11 +252,9 @@ static void render_sessions(FILE *out, const admin_sessions *all)
 
 /* ---- what routers add (router_ops.metrics) ---- */
 
-#define ROUTER_SAMPLES_MAX 64
-
 typedef struct svc_samples {
     const service *svc;
-    router_metric m[ROUTER_SAMPLES_MAX];
+    router_metric m[ROUTER_METRICS_MAX];
     size_t n;
 } svc_samples;
 
@@ -290,7 +288,7 @@ static void render_routers(FILE *out)
     for (size_t i = 0; i < ns; i++) {
         all[i].svc = service_at(i);
         if (all[i].svc->router->metrics)
-            all[i].n = all[i].svc->router->metrics(service_at(i), all[i].m, ROUTER_SAMPLES_MAX);
+            all[i].n = all[i].svc->router->metrics(service_at(i), all[i].m, ROUTER_METRICS_MAX);
     }
     for (size_t i = 0; i < ns; i++)
         for (size_t j = 0; j < all[i].n; j++) {

@@ -15,6 +15,10 @@ struct service;
 struct monitor;
 struct json_t;
 
+/* At most this many samples per service (a binlog relay adds one per GTID
+ * domain, up to GTID_POS_MAX = 256, besides its own). */
+#define ROUTER_METRICS_MAX 320
+
 /* One sample a router adds to GET /metrics; the core adds the service label
  * and prints each family once. */
 typedef struct router_metric {
