@@ -32,11 +32,14 @@ def tls_server(tls_files):
         shutil.copy(tls_files[name], dst)
         own(dst)
         ssl.append(f"ssl_{name}={dst}")
-    s = Mariadbd("tlsb", 9500, 95, extra=(*ssl, "require_secure_transport=ON")).install().start()
-    s.root(ACCOUNTS_SQL)
-    yield s
-    s.stop()
-    shutil.rmtree(d, ignore_errors=True)
+    s = Mariadbd("tlsb", 9500, 95, extra=(*ssl, "require_secure_transport=ON"))
+    try:
+        s.install().start()
+        s.root(ACCOUNTS_SQL)
+        yield s
+    finally:
+        s.stop()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def start_ferry(d, server, ca):

@@ -30,25 +30,30 @@ def replicate(replica, master):
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
-    a = bh.Mariadbd("swa", 9300, 93, extra=EXTRA).install().start()
-    b = bh.Mariadbd("swb", 9301, 94, extra=EXTRA).install().start()
-    for s in (a, b):
-        s.root(bh.ACCOUNTS_SQL)
-        s.root("SET sql_log_bin=0; GRANT SUPER, RELOAD, REPLICATION SLAVE ADMIN, "
-               "READ_ONLY ADMIN ON *.* TO 'maxmon'@'%'")
-    replicate(b, a)
-    a.root("CREATE DATABASE sw; CREATE TABLE sw.t (id INT PRIMARY KEY, who VARCHAR(8))")
-    a.root("INSERT INTO sw.t VALUES (1, 'a')")
-    wait_until(lambda: b.root("SELECT COUNT(*) FROM sw.t") == [["1"]], 20,
-               what="swb to replicate from swa")
-    extra = (' replication_user = "repl"; replication_password = "repl_pw";'
-             " switchover_timeout_ms = 5000;")
-    f = start_ferry_in_front(tmp_path_factory.mktemp("mdbsw"),
-                             [("swa", a.port, ""), ("swb", b.port, "")], 7391, extra)
-    yield a, b, f
-    f.stop()
-    for s in (a, b):
-        s.stop()
+    a = bh.Mariadbd("swa", 9300, 93, extra=EXTRA)
+    b = bh.Mariadbd("swb", 9301, 94, extra=EXTRA)
+    try:
+        for s in (a, b):
+            s.install().start()
+            s.root(bh.ACCOUNTS_SQL)
+            s.root("SET sql_log_bin=0; GRANT SUPER, RELOAD, REPLICATION SLAVE ADMIN, "
+                   "READ_ONLY ADMIN ON *.* TO 'maxmon'@'%'")
+        replicate(b, a)
+        a.root("CREATE DATABASE sw; CREATE TABLE sw.t (id INT PRIMARY KEY, who VARCHAR(8))")
+        a.root("INSERT INTO sw.t VALUES (1, 'a')")
+        wait_until(lambda: b.root("SELECT COUNT(*) FROM sw.t") == [["1"]], 20,
+                   what="swb to replicate from swa")
+        extra = (' replication_user = "repl"; replication_password = "repl_pw";'
+                 " switchover_timeout_ms = 5000;")
+        f = start_ferry_in_front(tmp_path_factory.mktemp("mdbsw"),
+                                 [("swa", a.port, ""), ("swb", b.port, "")], 7391, extra)
+        try:
+            yield a, b, f
+        finally:
+            f.stop()
+    finally:
+        for s in (a, b):
+            s.stop()
 
 
 def servers(ferry):
