@@ -10,7 +10,7 @@ import pytest
 
 import helpers
 from helpers import Ferry
-from admin_helpers import GALERA_NODES, ferryctl, galera_config_head, need_galera, table_rows
+from admin_helpers import GALERA_NODES, api, ferryctl, galera_config_head, need_galera, table_rows
 
 NODES = GALERA_NODES
 
@@ -86,11 +86,21 @@ def test_priority_moves_master(galera_ferry):
     wait_master(galera_ferry, lambda m: m == old, "the master to come back to " + old)
 
 
+def master_changes(ferry):
+    code, text = api(ferry, "GET", "/metrics")
+    assert code == 200
+    (line,) = [x for x in text.splitlines()
+               if x.startswith('ferry_monitor_master_changes_total{monitor="galera-monitor"}')]
+    return float(line.rsplit(" ", 1)[1])
+
+
 def test_switchover_moves_master_and_it_stays(galera_ferry):
     old = wait_master(galera_ferry, lambda m: True, "a master")
     target = "g3" if old != "g3" else "g2"
+    changes = master_changes(galera_ferry)
     out = ferryctl(galera_ferry, "switchover", "galera-monitor", target, check=0).stdout
     assert out.strip() == "OK"
+    assert master_changes(galera_ferry) == changes + 1
     # The reply came once the monitor showed it: no waiting needed.
     assert master(galera_ferry) == target
     mon = json.loads(ferryctl(galera_ferry, "--json", "show", "monitor", "galera-monitor",

@@ -86,3 +86,20 @@ def test_counters_move_with_traffic(admin_ferry):
     helpers.wait_until(
         lambda: value(scrape(admin_ferry), "ferry_monitor_ticks_total", monitor="mon") > ticks,
         10, what="the monitor's tick counter to move")
+
+
+def test_server_errors_count_a_backend_connection_lost(admin_ferry):
+    """s1 kills the backend connection of a session: ferry_server_errors_total
+    counts it (it would stay 0 if the counter were never moved)."""
+    before = value(scrape(admin_ferry), "ferry_server_errors_total", server="s1")
+    c = helpers.connect(admin_ferry.port())
+    try:
+        with c.cursor() as cur:
+            cur.execute("SELECT CONNECTION_ID()")
+            (backend_id,) = cur.fetchone()
+        helpers.admin_query(f"KILL {backend_id}")
+        helpers.wait_until(
+            lambda: value(scrape(admin_ferry), "ferry_server_errors_total", server="s1")
+            == before + 1, 10, what="the errors counter to count the lost backend")
+    finally:
+        c.close()

@@ -70,3 +70,18 @@ def test_broken_file_is_refused_and_nothing_changes(reload_ferry):
     assert "unknown parameter 'colour'" in r.stderr and reload_ferry.conf in r.stderr
     assert helpers.query(reload_ferry.port(), "SELECT 1") == ((1,),)
     assert "reload refused, the running configuration is unchanged" in reload_ferry.log_text()
+
+
+def test_reload_loads_accounts_made_since(ferry_factory):
+    """With users_refresh_ms at an hour, a failed login does not reload the
+    accounts; ferryctl reload does."""
+    f = ferry_factory(users_refresh_ms=3600000)
+    helpers.admin_query("CREATE USER 'reload_u'@'%' IDENTIFIED BY 'reload_pw'")
+    try:
+        err = helpers.login_error(f.port(), "reload_u", "reload_pw")
+        assert err and err[0] == 1045, err
+        ferryctl(f, "reload", check=0)
+        helpers.wait_until(lambda: helpers.login_error(f.port(), "reload_u", "reload_pw") is None,
+                           10, what="the new account to work after reload")
+    finally:
+        helpers.admin_query("DROP USER IF EXISTS 'reload_u'@'%'")
