@@ -330,13 +330,13 @@ void users_refresh(users_cache *c, int64_t min_age_ms, worker *w, worker_fn fn, 
 {
     pthread_mutex_lock(&c->lock);
     bool fresh = clock_mono_ms() - c->current->loaded_ms < min_age_ms;
-    bool queued = !fresh && add_waiter(c, w, fn, arg) == 0;
+    bool queued = !fresh && (!fn || add_waiter(c, w, fn, arg) == 0);
     if (queued) {
         c->requested = true;
         pthread_cond_signal(&c->cond);
     }
     pthread_mutex_unlock(&c->lock);
-    if (!queued)
+    if (!queued && fn)
         worker_post(w, fn, arg);
 }
 

@@ -51,7 +51,8 @@ users_table *users_get(users_cache *c);
 void users_unref(users_table *t);
 /* Asks the loader thread for a reload now (admin reload); returns at once. */
 void users_request_reload(users_cache *c);
-/* Reloads unless the table is younger than min_age_ms, then runs fn(w, arg) on w. */
+/* Reloads unless the table is younger than min_age_ms, then runs fn(w, arg) on w
+ * (with fn NULL: only asks for the reload, returns at once). */
 void users_refresh(users_cache *c, int64_t min_age_ms, worker *w, worker_fn fn, void *arg);
 
 /* Looks up user at client address ip: the first account whose user matches
