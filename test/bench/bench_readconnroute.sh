@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Ferry benchmark (issue 2, "Benchmark"): sysbench oltp_point_select with 4 and
 # 16 threads against the lab's standalone server s1, in one run: (a) direct,
-# (b) through ferryd's readconnroute, (c) through HAProxy in TCP mode. Prints
-# QPS, QPS ratios and each proxy's CPU per query (from /proc/PID/stat), the
-# targets with PASS/MISS, ferryd's RSS, and a slow-client memory check (a ~1 GB
-# result read slowly through ferryd). Prints figures; it is not a timed test.
-# Environment: BENCH_TIME (s per run, 30), BENCH_THREADS ("4 16"),
+# (b) through ferryd's readconnroute, (c) through HAProxy in TCP mode, taking
+# turns for BENCH_ROUNDS rounds. Prints QPS, QPS ratios and each proxy's CPU
+# per query (from /proc/PID/stat) as medians over the rounds, the targets
+# with PASS/MISS, ferryd's RSS, and a slow-client memory check (a ~1 GB result
+# read slowly through ferryd). Prints figures; it is not a timed test.
+# Environment: BENCH_TIME (s per run, 30), BENCH_ROUNDS (3), BENCH_THREADS ("4 16"),
 # BENCH_SLOW_ROWS (1000000 rows of 1000 bytes), BENCH_SLOW_RATE (pv -L rate,
 # 20m), BENCH_SLOW_RSS_MB (target, 5), BENCH_KEEP_LAB=1 (never stop the lab),
 # FERRYD (binary; default build/server/ferryd, built if missing).
@@ -17,6 +18,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$ROOT/test/bench/lib.sh"
 LAB=$ROOT/test/lab/lab.sh
 BENCH_TIME=${BENCH_TIME:-30}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_THREADS=${BENCH_THREADS:-"4 16"}
 BENCH_SLOW_ROWS=${BENCH_SLOW_ROWS:-1000000}
 BENCH_SLOW_RATE=${BENCH_SLOW_RATE:-20m}
@@ -224,7 +226,7 @@ RSS_START=$(rss_kb "$FERRY_PID")
 printf 'ferryd pid %s on port %s (threads = 2), haproxy pid %s on port %s (nbthread 2)\n' \
     "$FERRY_PID" "$FERRY_PORT" "$HAPROXY_PID" "$HAPROXY_PORT"
 printf 'ferryd VmRSS after startup: %s MB\n' "$(mb "$RSS_START")"
-printf 'each run: %s s; columns: load1 = 1-min load average before the run; busy = all CPUs busy\n' "$BENCH_TIME"
+printf 'each run: %s s; columns: the round; load1 = 1-min load average before the run; busy = all CPUs busy\n' "$BENCH_TIME"
 printf '  during the run (%% of %s CPUs); other = busy CPU s not charged to sysbench, s1 mariadbd\n' "$NCPU"
 printf '  or the proxy under test (other users of the machine, plus unattributed kernel time)\n'
 
@@ -232,17 +234,18 @@ printf '  or the proxy under test (other users of the machine, plus unattributed
 
 declare -A QPS QUERIES CPU_S LAT ERRS NOTE
 
-# run_one TARGET THREADS: one sysbench run; fills QPS/QUERIES/CPU_S/... [TARGET,THREADS].
+# run_one TARGET THREADS ROUND: one sysbench run; fills QPS/QUERIES/CPU_S/...
+# [TARGET,THREADS,ROUND] and the notes NOTE[TARGET,THREADS].
 run_one() {
-    local target=$1 threads=$2 port pid="" out k=$1,$2 rc=0
+    local target=$1 threads=$2 round=$3 port pid="" out k=$1,$2,$3 rc=0
     case $target in
         direct) port=$S1_PORT ;;
         ferry) port=$FERRY_PORT; pid=$FERRY_PID ;;
         haproxy) port=$HAPROXY_PORT; pid=$HAPROXY_PID ;;
     esac
-    out=$TMP/sysbench-$target-$threads.log
+    out=$TMP/sysbench-$target-$threads-$round.log
     if [[ -n $pid ]] && ! alive "$pid"; then
-        QPS[$k]=-; QUERIES[$k]=0; CPU_S[$k]=-; LAT[$k]=-; ERRS[$k]=-; NOTE[$k]="not run: $target is not running"
+        QPS[$k]=-; QUERIES[$k]=0; CPU_S[$k]=-; LAT[$k]=-; ERRS[$k]=-; NOTE[$1,$2]="not run: $target is not running"
         FAILED=1
         return 0
     fi
@@ -259,7 +262,6 @@ run_one() {
     LAT[$k]=$(awk '$1 == "avg:" { print $2; exit }' "$out")
     ERRS[$k]=$(awk '$1 == "ignored" && $2 == "errors:" { print $3; exit }' "$out")
     : "${QUERIES[$k]:=0}" "${QPS[$k]:=-}" "${LAT[$k]:=-}" "${ERRS[$k]:=-}"
-    NOTE[$k]=""
     if [[ -n $pid ]]; then
         if (( p1 )); then
             CPU_S[$k]=$(calc "($p1 - $p0) / $CLK_TCK" %.2f)
@@ -273,11 +275,11 @@ run_one() {
     elapsed=$(calc "${w1/,/.} - ${w0/,/.}" %.1f)
     busy=$(calc "100 * ($s1 - $s0) / ($t1 - $t0)" %.0f)
     other=$(calc "(($s1 - $s0) - ($c1 - $c0) - ($m1 - $m0) - ($p1 - $p0)) / $CLK_TCK" %.1f)
-    printf '  %-8s %2s thr  load1 %5s  busy %3s%%  other %5s s  %10s qps  %10s queries  lat %6s ms  proxy CPU %6s s  (%s s)\n' \
-        "$target" "$threads" "$l1" "$busy" "$other" "${QPS[$k]}" "${QUERIES[$k]}" "${LAT[$k]}" "${CPU_S[$k]}" "$elapsed"
+    printf '  %s %-8s %2s thr  load1 %5s  busy %3s%%  other %5s s  %10s qps  %10s queries  lat %6s ms  proxy CPU %6s s  (%s s)\n' \
+        "$round" "$target" "$threads" "$l1" "$busy" "$other" "${QPS[$k]}" "${QUERIES[$k]}" "${LAT[$k]}" "${CPU_S[$k]}" "$elapsed"
     if (( rc != 0 )) || grep -q FATAL "$out" || [[ ${ERRS[$k]} != 0 ]]; then
         FAILED=1
-        NOTE[$k]="sysbench exit $rc"
+        NOTE[$1,$2]="sysbench exit $rc (round $round)"
         printf '  !! %s run with %s threads: sysbench exit status %s, ignored errors %s; its output:\n' \
             "$target" "$threads" "$rc" "${ERRS[$k]}"
         if grep -qE 'FATAL|ALERT|WARNING' "$out"; then
@@ -296,18 +298,46 @@ run_one() {
     fi
     if [[ $target != direct ]] && ! alive "$pid"; then
         FAILED=1
-        NOTE[$k]="$target died"
+        NOTE[$1,$2]="$target died (round $round)"
         printf '  !! %s (pid %s) is no longer running after this run\n' "$target" "$pid"
     fi
 }
 
-# Ratio of two numbers, or "-" when either is missing or zero.
 # CPU microseconds per query from CPU seconds and query count.
 us_per_q() { [[ $1 =~ ^[0-9.]+$ && $2 =~ ^[0-9]+$ && $2 != 0 ]] && calc "1e6 * $1 / $2" %.1f || echo -; }
 
+# median VALUE...: the median of the numbers among the values ("-" if none).
+median() {
+    local v=() x
+    for x in "$@"; do num "$x" && v+=("$x"); done
+    ((${#v[@]})) || { echo -; return; }
+    printf '%s\n' "${v[@]}" | sort -g | awk '{ a[NR] = $1 } END {
+        print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# med ARRAY TARGET THREADS: median over the rounds of ARRAY[TARGET,THREADS,*].
+med() {
+    local -n arr=$1
+    local r v=()
+    for ((r = 1; r <= BENCH_ROUNDS; r++)); do v+=("${arr[$2,$3,$r]:-}"); done
+    median "${v[@]}"
+}
+
+# CPU per query of each round of TARGET with THREADS, into USQ[TARGET,THREADS,ROUND].
+declare -A USQ
+per_query_cpu() {
+    local r
+    for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+        USQ[$1,$2,$r]=$(us_per_q "${CPU_S[$1,$2,$r]}" "${QUERIES[$1,$2,$r]}")
+    done
+}
+
+# The three targets take turns, so a slow phase of the machine hits all of them.
 for t in $BENCH_THREADS; do
-    printf '\n-- %s threads: direct, ferry, haproxy --\n' "$t"
-    for target in direct ferry haproxy; do run_one "$target" "$t"; done
+    printf '\n-- %s threads: %s rounds of direct, ferry, haproxy --\n' "$t" "$BENCH_ROUNDS"
+    for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+        for target in direct ferry haproxy; do run_one "$target" "$t" "$round"; done
+    done
 done
 RSS_AFTER_SB=$(rss_kb "$FERRY_PID" 2>/dev/null || echo 0)
 
@@ -373,22 +403,22 @@ HWM_END=$(hwm_kb "$FERRY_PID" 2>/dev/null || echo 0)
 
 # ---------------------------------------------------------------- summary
 
-printf '\n== Results (%s s per run; CPU = utime+stime of all threads / CLK_TCK from /proc/PID/stat) ==\n' "$BENCH_TIME"
+printf '\n== Results: medians of %s rounds of %s s (CPU = utime+stime of all threads / CLK_TCK from /proc/PID/stat) ==\n' \
+    "$BENCH_ROUNDS" "$BENCH_TIME"
 for t in $BENCH_THREADS; do
-    qd=${QPS[direct,$t]} qf=${QPS[ferry,$t]} qh=${QPS[haproxy,$t]}
-    uf=$(us_per_q "${CPU_S[ferry,$t]}" "${QUERIES[ferry,$t]}")
-    uh=$(us_per_q "${CPU_S[haproxy,$t]}" "${QUERIES[haproxy,$t]}")
+    per_query_cpu ferry "$t"; per_query_cpu haproxy "$t"
+    qd=$(med QPS direct "$t") qf=$(med QPS ferry "$t") qh=$(med QPS haproxy "$t")
+    uf=$(med USQ ferry "$t") uh=$(med USQ haproxy "$t")
     r_fd=$(ratio "$qf" "$qd"); r_hd=$(ratio "$qh" "$qd"); r_fh=$(ratio "$qf" "$qh"); r_cpu=$(ratio "$uf" "$uh")
     printf '\n%s threads\n' "$t"
     printf '  %-24s %10s %10s %10s\n' "" direct ferry haproxy
     printf '  %-24s %10s %10s %10s\n' "QPS" "$qd" "$qf" "$qh"
     printf '  %-24s %10s %10s %10s\n' "QPS / direct" 1.00 "$r_fd" "$r_hd"
-    printf '  %-24s %10s %10s %10s\n' "proxy CPU s" - "${CPU_S[ferry,$t]}" "${CPU_S[haproxy,$t]}"
     printf '  %-24s %10s %10s %10s\n' "CPU us/query (ms/1000q)" - "$uf" "$uh"
     printf '  %-24s %10s   target >= 1.00: %s\n' "ferry/haproxy QPS" "$r_fh" "$(verdict "$r_fh" '>=' 1.0)"
     printf '  %-24s %10s   target <= 1.00: %s\n' "ferry/haproxy CPU/query" "$r_cpu" "$(verdict "$r_cpu" '<=' 1.0)"
     for target in direct ferry haproxy; do
-        [[ -z ${NOTE[$target,$t]} ]] || printf '  note: %s: %s\n' "$target" "${NOTE[$target,$t]}"
+        [[ -z ${NOTE[$target,$t]:-} ]] || printf '  note: %s: %s\n' "$target" "${NOTE[$target,$t]}"
     done
 done
 
