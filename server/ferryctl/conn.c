@@ -86,8 +86,10 @@ static int start_tls(conn *c, const admin_target *t, char *err, size_t errlen)
     errno = 0;
     c->ctx = SSL_CTX_new(TLS_client_method());
     if (!c->ctx || SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1 ||
-        SSL_CTX_load_verify_locations(c->ctx, t->tls_ca, NULL) != 1) {
-        snprintf(err, errlen, "cannot use the CA file %s: %s", t->tls_ca, tls_reason());
+        (t->tls_ca ? SSL_CTX_load_verify_locations(c->ctx, t->tls_ca, NULL)
+                   : SSL_CTX_set_default_verify_paths(c->ctx)) != 1) {
+        snprintf(err, errlen, "cannot use the CA file %s: %s",
+                 t->tls_ca ? t->tls_ca : "(the system's)", tls_reason());
         return -1;
     }
     SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
@@ -117,7 +119,7 @@ int conn_open(conn *c, const admin_target *t, char *err, size_t errlen)
                      : "");
         return -1;
     }
-    if (t->port && t->tls_ca && start_tls(c, t, err, errlen) < 0) {
+    if (t->port && (t->tls || t->tls_ca) && start_tls(c, t, err, errlen) < 0) {
         conn_close(c);
         return -1;
     }
@@ -167,7 +169,8 @@ void conn_close(conn *c)
 const char *conn_name(const admin_target *t, char *buf, size_t len)
 {
     if (t->port)
-        snprintf(buf, len, "admin port %s:%s%s", t->host, t->port, t->tls_ca ? " (TLS)" : "");
+        snprintf(buf, len, "admin port %s:%s%s", t->host, t->port,
+                 t->tls || t->tls_ca ? " (TLS)" : "");
     else
         snprintf(buf, len, "admin socket %s", t->socket);
     return buf;

@@ -7,6 +7,7 @@
 #define FERRYCTL_CONN_H
 
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -16,6 +17,7 @@ typedef struct admin_target {
     const char *port;     /* NULL: use the socket */
     const char *user;     /* HTTP Basic; NULL: none */
     const char *password; /* with user */
+    bool tls;             /* TLS, verifying ferryd's certificate with the system's CAs */
     const char *tls_ca;   /* TLS, verifying ferryd's certificate with this CA file */
 } admin_target;
 

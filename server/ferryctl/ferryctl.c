@@ -177,6 +177,7 @@ static void help_all(FILE *out)
           "      --host HOST     its address (default 127.0.0.1)\n"
           "      --user USER     a user of ferry.admin_users\n"
           "      --password PW   that user's password (default $FERRY_ADMIN_PASSWORD)\n"
+          "      --tls           use TLS, verifying ferryd's certificate with the system's CAs\n"
           "      --tls-ca FILE   use TLS, verifying ferryd's certificate with this CA\n"
           "      --json          print the API's JSON instead of a table\n"
           "  -k, --key-file FILE key file for keygen and encrypt\n"
@@ -264,8 +265,8 @@ static int run(const ctl *c, int argc, char **argv)
 /* The options that pick the TCP admin port; a usage error is reported here. */
 static int check_target(admin_target *t)
 {
-    if (!t->port && (t->host || t->user || t->tls_ca)) {
-        fputs("ferryctl: --host, --user and --tls-ca need --port\n", stderr);
+    if (!t->port && (t->host || t->user || t->tls || t->tls_ca)) {
+        fputs("ferryctl: --host, --user, --tls and --tls-ca need --port\n", stderr);
         return EXIT_USAGE;
     }
     if (!t->socket || !*t->socket)
@@ -303,6 +304,9 @@ static bool take_option(ctl *c, int opt, bool *help)
     case 'C':
         c->target.tls_ca = optarg;
         break;
+    case 'T':
+        c->target.tls = true;
+        break;
     case 'j':
         c->json = true;
         break;
@@ -323,13 +327,19 @@ static bool take_option(ctl *c, int opt, bool *help)
 
 int main(int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"socket", required_argument, NULL, 'S'},   {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'P'},     {"user", required_argument, NULL, 'u'},
-        {"password", required_argument, NULL, 'p'}, {"tls-ca", required_argument, NULL, 'C'},
-        {"json", no_argument, NULL, 'j'},           {"key-file", required_argument, NULL, 'k'},
-        {"owner", required_argument, NULL, 'o'},    {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0}};
+    static const struct option OPTS[] = {{"socket", required_argument, NULL, 'S'},
+                                         {"host", required_argument, NULL, 'H'},
+                                         {"port", required_argument, NULL, 'P'},
+                                         {"user", required_argument, NULL, 'u'},
+                                         {"password", required_argument, NULL, 'p'},
+                                         {"tls-ca", required_argument, NULL, 'C'},
+                                         {"tls", no_argument, NULL, 'T'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"key-file", required_argument, NULL, 'k'},
+                                         {"owner", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
     ctl c = {.target.socket = getenv("FERRY_SOCKET")};
     bool help = false;
     int opt;

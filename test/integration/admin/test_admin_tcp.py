@@ -242,6 +242,13 @@ def test_ferryctl_over_tls(tls_ferry, tls_files):
     assert "TLS handshake" in p.stderr and "certificate" in p.stderr
     p = ferryctl(None, *args, "list", "servers", check=1)
     assert "no valid reply" in p.stderr
+    # --tls trusts the system's CAs, which OpenSSL lets SSL_CERT_FILE name.
+    sys_ca = dict(os.environ, SSL_CERT_FILE=tls_files["ca"])
+    p = ferryctl(None, *args, "--tls", "list", "servers", env=sys_ca, check=0)
+    assert "s1" in p.stdout
+    p = ferryctl(None, *args, "--tls", "list", "servers",
+                 env=dict(os.environ, SSL_CERT_FILE=tls_files["other_ca"]), check=1)
+    assert "TLS handshake" in p.stderr and "unable to get local issuer certificate" in p.stderr
 
 
 # ---------------------------------------------------------------- configuration
