@@ -127,7 +127,7 @@ def test_new_user_and_password_change(ferry_factory):
         admin_query(f"GRANT SELECT ON test.* TO '{user}'@'%'")
         time.sleep(1.2)  # the cache is now older than users_refresh_ms
         t0 = time.monotonic()
-        c = wait_until(lambda: connect(f.port(), user=user, password="pw_one"), 5,
+        c = wait_until(lambda: connect(f.port(), user=user, password="pw_one"), 10,
                        interval=0.2, what=f"login of the new user {user}")
         took = time.monotonic() - t0
         with c.cursor() as cur:
@@ -138,7 +138,7 @@ def test_new_user_and_password_change(ferry_factory):
 
         admin_query(f"ALTER USER '{user}'@'%' IDENTIFIED BY 'pw_two'")
         time.sleep(1.2)
-        c = wait_until(lambda: connect(f.port(), user=user, password="pw_two"), 5,
+        c = wait_until(lambda: connect(f.port(), user=user, password="pw_two"), 10,
                        interval=0.2, what="login with the changed password")
         c.close()
         assert login_error(f.port(), user, "pw_one") == denied(user)
@@ -169,14 +169,14 @@ def test_dropped_user(ferry_factory, backend_errno):
     admin_query(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'")
     try:
         time.sleep(1.2)
-        c = wait_until(lambda: connect(f.port(), user=user, password="pw"), 5,
+        c = wait_until(lambda: connect(f.port(), user=user, password="pw"), 10,
                        interval=0.2, what=f"login of the new user {user}")
         c.close()
     finally:
         admin_query(f"DROP USER IF EXISTS '{user}'@'%'")
     time.sleep(1.2)  # the cache is now older than users_refresh_ms
     assert login_error(f.port(), user, "pw") == backend_answer
-    wait_until(lambda: login_error(f.port(), user, "pw") == denied(user), 5, interval=0.2,
+    wait_until(lambda: login_error(f.port(), user, "pw") == denied(user), 10, interval=0.2,
                what="Ferry's own refusal, from reloaded accounts")
     seen = [login_error(f.port(), user, "pw") for _ in range(3)]
     assert seen == [denied(user)] * 3, f"errors seen through Ferry: {seen}"
