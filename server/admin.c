@@ -34,7 +34,7 @@
 #define BODY_MAX (64 * 1024)
 
 static struct {
-    const ferry_config *cfg;
+    ferry_config *cfg; /* the running configuration; a reload adopts what it applies */
     struct event_base *base;
     struct evhttp *http;    /* the admin socket */
     struct evhttp *metrics; /* metrics_port */
@@ -44,7 +44,7 @@ static struct {
     LIST_HEAD(, admin_pending) pending;
 } g_admin;
 
-const ferry_config *admin_config(void)
+ferry_config *admin_config(void)
 {
     return g_admin.cfg;
 }
@@ -368,7 +368,7 @@ static int open_tcp_admin(const cfg_object *g, char *err, size_t errlen)
     return 0;
 }
 
-int admin_start(const ferry_config *cfg, struct event_base *base, char *err, size_t errlen)
+int admin_start(ferry_config *cfg, struct event_base *base, char *err, size_t errlen)
 {
     g_admin.cfg = cfg;
     g_admin.base = base;

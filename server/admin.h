@@ -13,7 +13,7 @@
 
 /* Opens ferry.admin_socket (unless ""), ferry.admin_port and ferry.metrics_port
  * (unless 0) on base. 0 or -1 with err. */
-int admin_start(const ferry_config *cfg, struct event_base *base, char *err, size_t errlen);
+int admin_start(ferry_config *cfg, struct event_base *base, char *err, size_t errlen);
 /* Drops pending requests, closes the sockets and removes the socket file. */
 void admin_stop(void);
 

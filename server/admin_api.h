@@ -50,7 +50,8 @@ json_t *admin_body_json(struct evhttp_request *req);
 /* Copies the query-string parameter key into out ("" when absent). 1 found,
  * 0 absent, -1 for a malformed query string or a value too long. */
 int admin_query_param(struct evhttp_request *req, const char *key, char *out, size_t outlen);
-const ferry_config *admin_config(void);
+/* The running configuration (only a reload changes it, on the main thread). */
+ferry_config *admin_config(void);
 struct event_base *admin_base(void);
 
 /* Requests that wait (for workers, for a monitor tick) register here, so that

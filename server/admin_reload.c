@@ -3,9 +3,10 @@
  * checks it whole, as at startup; a file with an error changes nothing and
  * the reply carries the error. Otherwise it compares the file with the
  * running configuration, object by object and parameter by parameter: what
- * can change at runtime is applied (ferry.log_level, a server's priority),
- * every other difference is listed as needing a restart, and every
- * service reloads its user accounts from the backends.
+ * can change at runtime is applied (ferry.log_level, a server's priority)
+ * and adopted into the running configuration, so that it is shown and
+ * compared from then on; every other difference is listed as needing a
+ * restart, and every service reloads its user accounts from the backends.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +44,7 @@ static bool apply(const char *kind, const char *name, const char *param, json_t 
 }
 
 /* where: "ferry" or "servers.NAME", for the lists. */
-static void compare_object(reload_diff *d, const char *kind, const cfg_object *was,
-                           const cfg_object *now)
+static void compare_object(reload_diff *d, const char *kind, cfg_object *was, const cfg_object *now)
 {
     char where[256];
     if (strcmp(kind, "ferry") == 0)
@@ -61,6 +61,8 @@ static void compare_object(reload_diff *d, const char *kind, const cfg_object *w
         char *old = json_dumps(json_object_get(a, param), JSON_ENCODE_ANY | JSON_COMPACT);
         char *new = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
         bool done = apply(kind, now->name, param, v);
+        if (done)
+            cfg_adopt(was, now, param);
         json_array_append_new(done ? d->applied : d->restart,
                               json_sprintf("%s.%s: %s -> %s", where, param, old, new));
         free(old);
@@ -70,7 +72,7 @@ static void compare_object(reload_diff *d, const char *kind, const cfg_object *w
     json_decref(b);
 }
 
-static const cfg_object *find(const cfg_object *v, size_t n, const char *name)
+static cfg_object *find(cfg_object *v, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(v[i].name, name) == 0)
@@ -79,11 +81,11 @@ static const cfg_object *find(const cfg_object *v, size_t n, const char *name)
 }
 
 /* One kind of object (servers, ...): changed, added and removed ones. */
-static void compare_kind(reload_diff *d, const char *kind, const cfg_object *was, size_t nwas,
-                         const cfg_object *now, size_t nnow)
+static void compare_kind(reload_diff *d, const char *kind, cfg_object *was, size_t nwas,
+                         cfg_object *now, size_t nnow)
 {
     for (size_t i = 0; i < nnow; i++) {
-        const cfg_object *old = find(was, nwas, now[i].name);
+        cfg_object *old = find(was, nwas, now[i].name);
         if (old)
             compare_object(d, kind, old, &now[i]);
         else
@@ -106,7 +108,7 @@ static json_t *reload_users(void)
 
 void admin_reload(const admin_req *r)
 {
-    const ferry_config *cur = admin_config();
+    ferry_config *cur = admin_config();
     ferry_config next;
     char err[1024];
     if (config_load(cur->path, &next, err, sizeof err) < 0) {

@@ -1102,6 +1102,16 @@ bool cfg_is_set(const cfg_object *o, const char *name)
     return value_of(o, name, ~0u, __func__)->set;
 }
 
+void cfg_adopt(cfg_object *to, const cfg_object *from, const char *name)
+{
+    const unsigned scalar = TYPE(CFG_STRING) | TYPE(CFG_ENUM) | TYPE(CFG_INT) | TYPE(CFG_BOOL);
+    const cfg_value *src = value_of(from, name, scalar, __func__);
+    cfg_value *dst = (cfg_value *)value_of(to, name, scalar, __func__);
+    char *str = src->str ? xstrdup(src->str) : NULL;
+    free(dst->str);
+    *dst = (cfg_value){.set = src->set, .str = str, .num = src->num, .flag = src->flag};
+}
+
 /* ---- the Markdown reference ---- */
 
 static void print_type(FILE *out, const cfg_param *p)

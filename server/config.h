@@ -68,6 +68,10 @@ char **cfg_list(const cfg_object *o, const char *name, size_t *n);
 const cfg_object *cfg_group(const cfg_object *o, const char *name); /* NULL when not given */
 const cfg_object *cfg_groups(const cfg_object *o, const char *name, size_t *n); /* GROUPLIST */
 bool cfg_is_set(const cfg_object *o, const char *name);
+/* Copies the value of one scalar parameter (string, enum, int, bool) from
+ * another object of the same kind: a reload keeps what it applied at runtime
+ * in the running configuration, so it is shown and compared from then on. */
+void cfg_adopt(cfg_object *to, const cfg_object *from, const char *name);
 /* A parameter holding a password ("password", "replication_password", ...):
  * it may be encrypted (enc:v1:) and is never shown. */
 bool cfg_is_password(const cfg_param *p);

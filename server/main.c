@@ -112,7 +112,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(base);
 }
 
-static int start(const ferry_config *cfg, struct event_base *base, char *err, size_t errlen)
+static int start(ferry_config *cfg, struct event_base *base, char *err, size_t errlen)
 {
     if (srv_init_all(cfg, err, errlen) < 0 || monitors_init(cfg, err, errlen) < 0 ||
         services_init(cfg, err, errlen) < 0)
@@ -150,7 +150,7 @@ static void stop(void)
     srv_free_all();
 }
 
-static int run(const ferry_config *cfg)
+static int run(ferry_config *cfg)
 {
     char err[1024] = "";
     struct event_base *base = event_base_new();

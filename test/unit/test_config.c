@@ -461,6 +461,27 @@ static void test_threads(void **state)
                "2: ferry: parameter 'threads': expected \"auto\" or an integer, got a boolean");
 }
 
+/* cfg_adopt copies one value (string or integer) and leaves the others. */
+static void test_adopt(void **state)
+{
+    (void)state;
+    ferry_config run, next;
+    load_ok("ferry = { log_level = \"info\"; };\n"
+            "servers = ( { name = \"a\"; address = \"h1\"; priority = 3; } );\n",
+            &run);
+    load_ok("ferry = { log_level = \"debug\"; };\n"
+            "servers = ( { name = \"a\"; address = \"h2\"; priority = 7; } );\n",
+            &next);
+    cfg_adopt(&run.global, &next.global, "log_level");
+    cfg_adopt(&run.servers[0], &next.servers[0], "priority");
+    config_free(&next);
+    assert_string_equal(cfg_str(&run.global, "log_level"), "debug");
+    assert_int_equal(cfg_int(&run.servers[0], "priority"), 7);
+    assert_true(cfg_is_set(&run.servers[0], "priority"));
+    assert_string_equal(cfg_str(&run.servers[0], "address"), "h1");
+    config_free(&run);
+}
+
 #define SUBST_CONF(on)                                                                             \
     "ferry = { substitute_variables = " on "; datadir = \"$FT_DIR/data\"; };\n"                    \
     "servers = (\n  { name = \"${FT_NAME}\"; address = \"a$$b\";\n"                                \
@@ -599,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_nested_groups),
         cmocka_unit_test(test_group_lists),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_adopt),
         cmocka_unit_test(test_substitution),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_reference),

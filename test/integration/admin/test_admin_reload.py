@@ -59,7 +59,11 @@ def test_runtime_changes_apply_and_others_wait_for_a_restart(reload_ferry):
     assert helpers.query(port, "SELECT 1") == ((1,),)
     helpers.wait_until(lambda: " debug " in reload_ferry.log_text(), 10, what="a debug line")
     assert "needs a restart to take effect: listeners.plain.port" in reload_ferry.log_text()
-    assert s1["name"] == "s1"
+    # What was applied is now the running configuration: shown, and not applied twice.
+    assert s1["parameters"]["priority"] == 7
+    again = reload_json(reload_ferry)
+    assert again["applied"] == []
+    assert again["restart_required"] == [f"listeners.plain.port: {port} -> {new_port}"]
 
 
 def test_broken_file_is_refused_and_nothing_changes(reload_ferry):
