@@ -32,6 +32,9 @@
 
 static const char *const LOG_LEVELS[] = {"error", "warning", "notice", "info", "debug", NULL};
 static const char *const LOG_TARGETS[] = {"file", "syslog", NULL};
+static const char *const LOG_FACILITIES[] = {"daemon", "user",   "local0", "local1",
+                                             "local2", "local3", "local4", "local5",
+                                             "local6", "local7", NULL};
 
 static const cfg_param CFG_ADMIN_USER_PARAMS[] = {
     REQUIRED("name", CFG_STRING, "User name for HTTP Basic authentication"),
@@ -69,7 +72,12 @@ const cfg_param CFG_GLOBAL_PARAMS[] = {
      .type = CFG_ENUM,
      .def = "file",
      .choices = LOG_TARGETS,
-     .help = "Where the log goes: log_file, or syslog (facility daemon, ident ferryd)"},
+     .help = "Where the log goes: log_file, or syslog (ident ferryd, facility log_facility)"},
+    {.name = "log_facility",
+     .type = CFG_ENUM,
+     .def = "daemon",
+     .choices = LOG_FACILITIES,
+     .help = "Syslog facility, with log_target = \"syslog\""},
     OPTIONAL("admin_socket", CFG_STRING, "/run/ferry/ferryd.sock",
              "Unix socket of the admin API (HTTP + JSON) that ferryctl talks to; \"\": none"),
     OPTIONAL("admin_address", CFG_STRING, "127.0.0.1", "Address that admin_port listens on"),

@@ -50,9 +50,24 @@ int log_open(const char *path, log_level level)
     return 0;
 }
 
-void log_open_syslog(log_level level)
+/* The syslog facility of a log_facility name (the config allows only these). */
+static int facility(const char *name)
 {
-    openlog("ferryd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+    static const struct {
+        const char *name;
+        int facility;
+    } F[] = {{"user", LOG_USER},     {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
+             {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+             {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}};
+    for (size_t i = 0; i < sizeof(F) / sizeof(F[0]); i++)
+        if (strcmp(name, F[i].name) == 0)
+            return F[i].facility;
+    return LOG_DAEMON;
+}
+
+void log_open_syslog(log_level level, const char *facility_name)
+{
+    openlog("ferryd", LOG_PID | LOG_NDELAY, facility(facility_name));
     pthread_mutex_lock(&g_log.lock);
     g_log.syslog = true;
     g_log.level = level;

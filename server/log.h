@@ -18,8 +18,9 @@ typedef enum log_level {
 
 /* path "-" is stderr. Returns 0 or -1 (errno set). */
 int log_open(const char *path, log_level level);
-/* Logs to syslog as "ferryd" with facility daemon from now on. */
-void log_open_syslog(log_level level);
+/* Logs to syslog as "ferryd" from now on, with facility "daemon", "user" or
+ * "local0".."local7" (anything else: daemon). */
+void log_open_syslog(log_level level, const char *facility);
 /* Reopens the file (after logrotate moved it); nothing to do for stderr and syslog. */
 int log_reopen(void);
 void log_set_level(log_level level);

@@ -182,7 +182,7 @@ static int open_log(const cfg_object *g)
     log_level level = (log_level)log_level_parse(cfg_str(g, "log_level"));
     if (strcmp(cfg_str(g, "log_target"), "syslog") != 0)
         return log_open(cfg_str(g, "log_file"), level);
-    log_open_syslog(level);
+    log_open_syslog(level, cfg_str(g, "log_facility"));
     return 0;
 }
 

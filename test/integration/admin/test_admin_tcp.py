@@ -311,8 +311,10 @@ def can_fake_dev_log():
 
 
 @pytest.mark.skipif(not can_fake_dev_log(), reason="needs root and unshare -m")
-def test_syslog_messages_and_priorities(lab, tmp_path):
-    """ferryd in its own mount namespace whose /dev/log is our datagram socket."""
+@pytest.mark.parametrize("facility_setting,facility", [("", 3), ('log_facility = "local3"; ', 19)])
+def test_syslog_messages_and_priorities(lab, tmp_path, facility_setting, facility):
+    """ferryd in its own mount namespace whose /dev/log is our datagram socket;
+    daemon (3) is the default facility."""
     sink_path = str(tmp_path / "log")
     sink = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sink.bind(sink_path)
@@ -322,7 +324,7 @@ def test_syslog_messages_and_priorities(lab, tmp_path):
     with open(f.conf) as fh:
         text = fh.read()
     with open(f.conf, "w") as fh:
-        fh.write(with_global(text, 'log_target = "syslog"; '
+        fh.write(with_global(text, 'log_target = "syslog"; ' + facility_setting
                              + admin_settings(admin_port, hash_password(PASSWORD))))
     script = (f"mount -t tmpfs tmpfs /dev && ln -s {sink_path} /dev/log && "
               f"exec {helpers.FERRYD} -c {f.conf}")
@@ -344,7 +346,9 @@ def test_syslog_messages_and_priorities(lab, tmp_path):
         out = proc.communicate(timeout=10)[0].decode(errors="replace")
         sink.close()
     assert proc.returncode == 0, out
-    # <facility daemon (3) * 8 + priority>, then "ferryd[PID]: message"
-    assert any(re.match(r"<29>.*ferryd\[\d+\]: ferryd .* started with ", m) for m in got), got
-    assert any(re.match(r"<28>.*ferryd\[\d+\]: admin port: failed login from 127\.0\.0\.1", m)
+    # <facility * 8 + priority (notice 5, warning 4)>, then "ferryd[PID]: message"
+    notice, warning = facility * 8 + 5, facility * 8 + 4
+    assert any(re.match(rf"<{notice}>.*ferryd\[\d+\]: ferryd .* started with ", m)
                for m in got), got
+    assert any(re.match(rf"<{warning}>.*ferryd\[\d+\]: admin port: failed login from 127\.0\.0\.1",
+                        m) for m in got), got
