@@ -224,13 +224,17 @@ static void unsupported(blr_sql_ctx *c, sql_args *a, proto_buf *out)
 
 /* ---- SELECT <items> -------------------------------------------------------------- */
 
-/* Splits at top-level commas (outside quotes and parentheses); NULs at the commas. */
+/* Splits at top-level commas (outside quotes and parentheses); NULs at the
+ * commas. Returns the number of items, 0 when a quote or a parenthesis is
+ * left open (or closed before it opened), max + 1 when there are too many. */
 static size_t split_items(char *s, size_t n, char **items, size_t *lens, size_t max)
 {
     size_t count = 0, start = 0;
     int depth = 0;
     char quote = 0;
     for (size_t i = 0; i <= n; i++) {
+        if (i == n && (quote || depth != 0))
+            return 0;
         char ch = i < n ? s[i] : ',';
         if (quote) {
             quote = ch == quote ? 0 : quote;
@@ -240,8 +244,8 @@ static size_t split_items(char *s, size_t n, char **items, size_t *lens, size_t 
             quote = ch;
         else if (ch == '(')
             depth++;
-        else if (ch == ')')
-            depth--;
+        else if (ch == ')' && --depth < 0)
+            return 0;
         else if (ch == ',' && depth == 0) {
             if (count == max)
                 return max + 1;
@@ -286,7 +290,7 @@ static void select_list(blr_sql_ctx *c, sql_args *a, proto_buf *out)
     size_t n = split_items(a->cap[0], a->cap_len[0], items, lens, MAX_ITEMS);
     proto_column cols[MAX_ITEMS];
     const char *vals[MAX_ITEMS];
-    char *texts = n <= MAX_ITEMS ? malloc(n * GTID_POS_TEXT_MAX) : NULL;
+    char *texts = n && n <= MAX_ITEMS ? malloc(n * GTID_POS_TEXT_MAX) : NULL;
     if (!texts) {
         unsupported(c, a, out);
         return;

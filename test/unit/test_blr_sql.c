@@ -306,6 +306,11 @@ static void test_select_lists(void **state)
     expect_err(f, "SELECT @@rpl_semi_sync_master_enabled", 1193, "rpl_semi_sync_master_enabled");
     expect_err(f, "SELECT * FROM mysql.user", 1235, "SELECT * FROM mysql.user");
     expect_err(f, "SELECT BINLOG_GTID_POS('binlog.000001', 4)", 1235, "BINLOG_GTID_POS");
+    /* Unbalanced quotes or parentheses (found by fuzz_relay_sql: this one
+     * was answered with a result set of no columns). */
+    expect_err(f, "SELECT DATABASE(USER() LIMIT 1", 1235, "SELECT DATABASE(USER()");
+    expect_err(f, "SELECT 1, 'x", 1235, "SELECT 1, 'x");
+    expect_err(f, "SELECT 1), (2", 1235, "SELECT 1), (2");
 }
 
 static void test_show_variables(void **state)
