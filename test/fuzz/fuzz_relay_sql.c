@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "protocol/handshake.h"
 #include "protocol/packet.h"
@@ -22,19 +23,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static blr_service g_relay;
 static blr_vars g_vars;
+static char g_dir[] = "/tmp/ferry-fuzz-relay-XXXXXX";
+
+/* At exit: the store never gets a file (nothing is relayed), so its directory is empty. */
+static void remove_relay(void)
+{
+    blr_store_close(g_relay.store);
+    rmdir(g_dir);
+}
 
 static void open_relay(void)
 {
-    static char dir[] = "/tmp/ferry-fuzz-relay-XXXXXX";
-    char err[512];
+    char err[512] = "";
     blr_store_opts o = {
-        .dir = mkdtemp(dir), .server_id = 7100, .max_file_size = 1 << 20, .sync = BLR_SYNC_NEVER};
+        .dir = mkdtemp(g_dir), .server_id = 7100, .max_file_size = 1 << 20, .sync = BLR_SYNC_NEVER};
     if (!o.dir || !(g_relay.store = blr_store_open(&o, err, sizeof err))) {
-        fprintf(stderr, "fuzz_relay_sql: cannot open a relay store in %s: %s\n", dir, err);
+        fprintf(stderr, "fuzz_relay_sql: cannot open a relay store in %s: %s\n", g_dir, err);
         abort();
     }
+    atexit(remove_relay);
     g_relay.cfg.server_id = 7100;
-    snprintf(g_relay.cfg.dir, sizeof g_relay.cfg.dir, "%s", dir);
+    snprintf(g_relay.cfg.dir, sizeof g_relay.cfg.dir, "%s", g_dir);
     pthread_mutex_init(&g_relay.replicas_lock, NULL);
 }
 
