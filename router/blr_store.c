@@ -147,9 +147,11 @@ static int write_index(blr_store *s)
 
 /* ---- reading events from a file ---------------------------------------- */
 
-/* Reads the whole event at off into out. PROTO_OK, PROTO_NEED_MORE at a
- * (possibly partial) end of file, PROTO_BAD when the bytes are not an event. */
-static int read_event(int fd, uint64_t off, bool crc, proto_buf *out, binlog_event *ev)
+/* Reads the whole event at off of a file of fsize bytes into out. PROTO_OK,
+ * PROTO_NEED_MORE at a (possibly partial) end of file, PROTO_BAD when the
+ * bytes are not an event. Nothing is allocated for bytes the file lacks. */
+static int read_event(int fd, uint64_t fsize, uint64_t off, bool crc, proto_buf *out,
+                      binlog_event *ev)
 {
     uint8_t hdr[BINLOG_HEADER_LEN];
     binlog_header h;
@@ -158,6 +160,8 @@ static int read_event(int fd, uint64_t off, bool crc, proto_buf *out, binlog_eve
     binlog_header_decode(hdr, sizeof(hdr), &h);
     if (h.event_size < BINLOG_HEADER_LEN || h.event_size > (1u << 30) + 1024)
         return PROTO_BAD;
+    if (off > fsize || h.event_size > fsize - off)
+        return PROTO_NEED_MORE;
     proto_buf_reset(out);
     uint8_t *p = proto_buf_reserve(out, h.event_size);
     if (pread(fd, p, h.event_size, (off_t)off) != (ssize_t)h.event_size)
@@ -171,6 +175,7 @@ static int read_event(int fd, uint64_t off, bool crc, proto_buf *out, binlog_eve
 typedef struct file_head {
     gtid_pos start;
     uint64_t header_end;
+    uint64_t size; /* of the file when it was opened */
     bool crc;
 } file_head;
 
@@ -184,9 +189,11 @@ static int read_head(int fd, file_head *fh, proto_buf *fde_out, char *err, size_
     binlog_gtid_list gl;
     int rc = -1;
     proto_buf_init(&b);
+    struct stat st;
+    fh->size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
     if (pread(fd, magic, sizeof(magic), 0) != sizeof(magic) || !binlog_magic_ok(magic, 4))
         blr_fail(err, errlen, "not a binlog file (bad magic)");
-    else if (read_event(fd, 4, false, &b, &ev) != PROTO_OK ||
+    else if (read_event(fd, fh->size, 4, false, &b, &ev) != PROTO_OK ||
              ev.h.type != BINLOG_FORMAT_DESCRIPTION_EVENT || binlog_fde_decode(&ev, &fde) != 0)
         blr_fail(err, errlen, "no FORMAT_DESCRIPTION event at offset 4");
     else {
@@ -196,7 +203,7 @@ static int read_head(int fd, file_head *fh, proto_buf *fde_out, char *err, size_
             proto_put_bytes(fde_out, b.data, b.len);
         }
         uint64_t off = 4 + ev.h.event_size;
-        if (read_event(fd, off, fh->crc, &b, &ev) != PROTO_OK ||
+        if (read_event(fd, fh->size, off, fh->crc, &b, &ev) != PROTO_OK ||
             ev.h.type != BINLOG_GTID_LIST_EVENT || binlog_gtid_list_decode(&ev, &gl) != 0 ||
             binlog_gtid_list_to_pos(&gl, &fh->start) != 0)
             blr_fail(err, errlen, "no GTID_LIST event after the FORMAT_DESCRIPTION");
@@ -238,7 +245,7 @@ static int64_t recover_file(blr_store *s, int fd, int gtidx_fd, const file_head 
     binlog_event ev;
     uint64_t off = fh->header_end, committed = off, nidx = 0;
     int rc;
-    while ((rc = read_event(fd, off, fh->crc, &b, &ev)) == PROTO_OK) {
+    while ((rc = read_event(fd, fh->size, off, fh->crc, &b, &ev)) == PROTO_OK) {
         enum binlog_trx_result r = binlog_trx_feed(&t, b.data, b.len);
         off += ev.h.event_size;
         if (r == BINLOG_TRX_GROUP_END && t.has_gtid) {
@@ -254,11 +261,10 @@ static int64_t recover_file(blr_store *s, int fd, int gtidx_fd, const file_head 
         }
     }
     proto_buf_free(&b);
-    struct stat st;
-    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > committed) {
+    if (fh->size > committed) {
         log_warning("binlog relay: %s: cutting %llu bytes of an incomplete transaction at "
                     "offset %llu (%s)",
-                    s->dir, (unsigned long long)((uint64_t)st.st_size - committed),
+                    s->dir, (unsigned long long)(fh->size - committed),
                     (unsigned long long)committed,
                     rc == PROTO_BAD ? "corrupt event" : "partial write");
         if (ftruncate(fd, (off_t)committed) < 0 || fsync(fd) < 0)
@@ -284,9 +290,7 @@ static int open_file(blr_store *s, uint32_t no, bool newest, char *err, size_t e
         close(fd);
         return blr_fail(err, errlen, "%s: %s", path, why);
     }
-    struct stat st;
-    fstat(fd, &st);
-    int64_t size = st.st_size;
+    int64_t size = (int64_t)fh.size;
     if (newest) {
         gtid_pos_copy(s->committed, &fh.start);
         int ifd = open(ipath, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
