@@ -244,22 +244,27 @@ void login_readable(session *s)
     proto_buf_free(&b);
 }
 
-/* True if an ERR packet is an access-denied answer to a login. */
-static bool err_is_access_denied(const uint8_t *err, size_t len)
+/* The backend refused an account the cache accepted: the cache is stale
+ * (a dropped user, a changed password), so it is reloaded (not more often
+ * than users_refresh_ms) and later logins are checked against the backend's
+ * new state. The client gets the backend's own answer. */
+static void backend_refused(session *s, const uint8_t *err, size_t err_len)
 {
-    unsigned code = len >= 3 ? (unsigned)(err[1] | err[2] << 8) : 0;
-    return code == ER_ACCESS_DENIED_ERROR || code == ER_ACCESS_DENIED_NO_PASSWORD_ERROR;
+    proto_err e;
+    if (proto_err_parse(err, err_len, &e) != PROTO_OK ||
+        (e.code != ER_ACCESS_DENIED_ERROR && e.code != ER_ACCESS_DENIED_NO_PASSWORD_ERROR))
+        return;
+    char why[256];
+    snprintf(why, sizeof why, "the backend refused it (%u: %.*s)", e.code,
+             (int)(e.msg_len < 160 ? e.msg_len : 160), e.msg);
+    log_denied(s, why);
+    users_refresh(s->svc->users, cfg_int(s->svc->cfg, "users_refresh_ms"), s->w, NULL, NULL);
 }
 
 void session_login_done(session *s, const uint8_t *err, size_t err_len)
 {
     if (err) {
-        /* The backend refused an account the cache accepted: the cache is
-         * stale (dropped user, changed password). The client gets the
-         * backend's own answer; later logins are checked against a reload. */
-        if (err_is_access_denied(err, err_len))
-            users_refresh(s->svc->users, cfg_int(s->svc->cfg, "users_refresh_ms"), s->w, NULL,
-                          NULL);
+        backend_refused(s, err, err_len);
         pktio_write(session_output(s), s->seq, err, err_len);
         session_close(s, "backend refused the login");
         return;

@@ -176,6 +176,8 @@ def test_dropped_user(ferry_factory, backend_errno):
         admin_query(f"DROP USER IF EXISTS '{user}'@'%'")
     time.sleep(1.2)  # the cache is now older than users_refresh_ms
     assert login_error(f.port(), user, "pw") == backend_answer
+    assert f"user '{user}' from 127.0.0.1" in f.log_text()
+    assert f"the backend refused it ({backend_errno}: Access denied" in f.log_text()
     wait_until(lambda: login_error(f.port(), user, "pw") == denied(user), 10, interval=0.2,
                what="Ferry's own refusal, from reloaded accounts")
     seen = [login_error(f.port(), user, "pw") for _ in range(3)]
