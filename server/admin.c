@@ -31,7 +31,8 @@
 #include "server/log.h"
 #include "server/tls.h"
 
-#define BODY_MAX (64 * 1024)
+#define BODY_MAX    (64 * 1024)
+#define HEADERS_MAX (16 * 1024) /* libevent's default is unbounded */
 
 static struct {
     ferry_config *cfg; /* the running configuration; a reload adopts what it applies */
@@ -236,6 +237,7 @@ static struct evhttp *new_http(struct event_base *base, void (*cb)(struct evhttp
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_POST |
                                          EVHTTP_REQ_DELETE);
     evhttp_set_max_body_size(http, BODY_MAX);
+    evhttp_set_max_headers_size(http, HEADERS_MAX);
     evhttp_set_timeout(http, 30);
     evhttp_set_gencb(http, cb, NULL);
     return http;

@@ -167,6 +167,34 @@ def test_logins_beyond_30_a_second_get_429(tcp_ferry):
     assert request(tcp_ferry.admin_port, "/v1", basic(USER, PASSWORD))[0] == 200
 
 
+def raw_request(port, data):
+    """Sends data to the admin port; returns what comes back until it closes."""
+    with socket.create_connection((helpers.HOST, port), timeout=10) as sock:
+        try:
+            sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before it was all sent
+        got = b""
+        try:
+            while chunk := sock.recv(65536):
+                got += chunk
+        except ConnectionResetError:
+            pass
+        return got
+
+
+def test_headers_are_bounded(tcp_ferry):
+    """Headers are read before any authentication, so they have a bound (16 KiB)."""
+    port = tcp_ferry.admin_port
+    big = b"GET /v1/servers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: " + b"a" * 100000 + b"\r\n\r\n"
+    answer = raw_request(port, big)
+    assert not answer.startswith(b"HTTP/1.1 401"), answer[:200]
+    assert b"HTTP/1.1 400" in answer[:20] or answer == b"", answer[:200]
+    small = b"GET /v1/servers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: " + b"a" * 8000 + b"\r\n\r\n"
+    assert raw_request(port, small).startswith(b"HTTP/1.1 401")
+    assert request(port, "/v1", basic(USER, PASSWORD))[0] == 200
+
+
 # ---------------------------------------------------------------- TLS
 
 
