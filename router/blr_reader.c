@@ -480,11 +480,21 @@ void blr_client_readable(session *s)
         }
         s->queries++;
         bool dumping = bs->dump != BLR_DUMP_NONE && bs->dump != BLR_DUMP_OVER;
-        if (!dumping)
-            dispatch(bs, seq);
-        else if (bs->pkt.len > 0 && bs->pkt.data[0] == COM_QUIT)
-            session_close(s, "COM_QUIT during a binlog dump");
-        /* anything else during a dump is ignored, as MariaDB does */
+        if (dumping) {
+            if (bs->pkt.len > 0 && bs->pkt.data[0] == COM_QUIT)
+                session_close(s, "COM_QUIT during a binlog dump");
+            continue; /* anything else during a dump is ignored, as MariaDB does */
+        }
+        dispatch(bs, seq);
+        session_flush(s);
+        if (session_output_full(s) && !s->closing) {
+            /* A client that sends queries and does not read the answers
+             * waits until it does, so the output stays bounded. After the
+             * flush, EV_WRITE is on: the drain callback resumes it. */
+            bs->client_paused = true;
+            session_pause_client(s, true);
+            return;
+        }
     }
 }
 
@@ -493,6 +503,11 @@ void blr_client_drained(session *s)
     blr_session *bs = s->router_data;
     if (bs && bs->dump == BLR_DUMP_STREAMING)
         blr_reader_pump(bs);
+    if (bs && bs->client_paused && !s->closing) {
+        bs->client_paused = false;
+        session_pause_client(s, false);
+        blr_client_readable(s);
+    }
 }
 
 void blr_session_end(session *s)

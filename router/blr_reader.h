@@ -64,6 +64,7 @@ typedef struct blr_session {
     struct event *resume;  /* continues a long catch-up on the next loop turn */
     bool in_pump;          /* a filter (TLS, compression) may call client_drained from inside a
                               write: the pump must not re-enter itself */
+    bool client_paused;    /* answers the client has not read fill the output: read no more */
     uint64_t hb_events;    /* events sent when the heartbeat timer was last armed */
     blr_pos wait_seen;     /* waiting: the relay's visible end at the last change */
     int64_t wait_since_ms; /* waiting: when that end last moved */

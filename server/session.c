@@ -55,6 +55,9 @@ static void set_client_bev(session *s, struct bufferevent *bev)
     s->client = bev;
     bufferevent_setcb(bev, client_read_cb, client_write_cb, client_event_cb, s);
     bufferevent_setwatermark(bev, EV_WRITE, FLOW_LOW_WATER, 0);
+    /* libevent stops reading the client at this much unconsumed input (a
+     * client may send while its login or a change of user is under way). */
+    bufferevent_setwatermark(bev, EV_READ, 0, CLIENT_READ_AHEAD);
     /* libevent writes 16 KiB per wakeup by default: a woken client would wait for more. */
     bufferevent_set_max_single_write(bev, FLOW_HIGH_WATER);
     bufferevent_enable(bev, EV_READ | EV_WRITE);

@@ -27,6 +27,9 @@ struct service;
 
 #define FLOW_HIGH_WATER (1024 * 1024) /* pause the source above this many buffered bytes */
 #define FLOW_LOW_WATER  (256 * 1024)  /* resume below this */
+/* Client bytes read ahead of what the login or the router has taken: enough
+ * for the longest packet any of them waits for whole (the relay's 1 MiB). */
+#define CLIENT_READ_AHEAD (2 * FLOW_HIGH_WATER)
 
 typedef enum session_state {
     SESS_GREETED,     /* waiting for the handshake response (or SSL_REQUEST) */

@@ -28,6 +28,13 @@ CONNECTION_KILLED = 1927
 
 # ---------------------------------------------------------------- generic
 
+def asan_build():
+    """True when FERRYD is the AddressSanitizer build: its RSS says little about
+    live memory, since ASan's quarantine keeps freed memory for a while."""
+    p = subprocess.run(["ldd", FERRYD], capture_output=True, text=True)
+    return "libasan" in p.stdout
+
+
 def wait_until(pred, timeout, interval=0.1, what="condition"):
     """Polls pred() until it returns a true value (returned) or timeout seconds pass."""
     deadline = time.monotonic() + timeout

@@ -11,7 +11,7 @@ import pymysql
 import pymysql.cursors
 import pytest
 
-from helpers import (ACCESS_DENIED, CONNECTION_KILLED, FERRYD, admin_query,
+from helpers import (ACCESS_DENIED, CONNECTION_KILLED, admin_query, asan_build,
                      app_backend_threads, connect, lab, login_error, run_client, wait_until)
 
 def backend_id(conn):
@@ -61,11 +61,6 @@ def test_client_disconnects_while_query_runs(ferry):
     c = connect(ferry.port())
     c.cursor().execute("SELECT 1")
     c.close()
-
-
-def asan_build():
-    p = subprocess.run(["ldd", FERRYD], capture_output=True, text=True)
-    return "libasan" in p.stdout
 
 
 @pytest.mark.skipif(asan_build(), reason="RSS is not meaningful under AddressSanitizer "

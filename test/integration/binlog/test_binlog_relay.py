@@ -4,11 +4,13 @@ a real replica with MASTER_USE_GTID=slave_pos (catch-up, live rows, STOP/START
 SLAVE, heartbeats, a 40 MB row), mariadb-binlog by file (--to-last-log) and by
 GTID (--stop-never), 50 tailing readers, the errors (unknown domain, a GTID the
 master lacks, purged files, unknown file, MySQL GTID dumps, unknown commands,
-accounts without REPLICATION SLAVE) and a second dump with the same server_id."""
+accounts without REPLICATION SLAVE), a second dump with the same server_id, and
+a client that sends queries without reading the answers (ferryd stays bounded)."""
 
 import hashlib
 import os
 import subprocess
+import threading
 import time
 
 import pymysql
@@ -392,5 +394,34 @@ def test_mysql_gtid_dump_and_unknown_command(relay):
             c._read_packet()
         assert e.value.args[0] == 1047 and "COM_STMT_PREPARE" in e.value.args[1]
         c.ping(reconnect=False)  # still usable
+    finally:
+        c.close()
+
+
+def test_client_that_does_not_read_its_answers_is_paused(relay):
+    """Queries sent without reading the answers: the relay stops reading the
+    client once 1 MiB of answers waits, so ferryd's memory stays bounded, and
+    every answer arrives once the client reads."""
+    n, query = 16000, b"SHOW VARIABLES"
+    c = bh.relay_conn(relay)
+    try:
+        answer = len(bh.relay_query(relay, query.decode()))
+        assert answer > 30  # rows: every answer is about 1 KB, 16000 of them 15 MB
+        packet = (len(query) + 1).to_bytes(3, "little") + b"\x00\x03" + query
+        rss0 = relay.rss_kb()
+        # 300 KB: sent from a thread, since the kernel may not buffer it all
+        # while the relay holds off reading.
+        sender = threading.Thread(target=c._sock.sendall, args=(packet * n,), daemon=True)
+        sender.start()
+        time.sleep(1)
+        growth_kb = relay.rss_kb() - rss0
+        if not helpers.asan_build():
+            assert growth_kb < 4 * 1024, f"ferryd grew by {growth_kb} KB"
+        for _ in range(n):
+            c._next_seq_id = 1  # each answer starts at 1 (pymysql did not send these)
+            c._read_query_result()
+            assert len(c._result.rows) == answer
+        sender.join(30)
+        c.ping(reconnect=False)
     finally:
         c.close()
