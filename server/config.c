@@ -7,6 +7,7 @@
  */
 #include "server/config.h"
 
+#include "server/log.h"
 #include "server/pwhash.h"
 #include "server/registry.h"
 #include "server/secret.h"
@@ -30,11 +31,7 @@
 #define GROUP(n, sub_, h)    {.name = (n), .type = CFG_GROUP, .sub = (sub_), .help = (h)}
 /* clang-format on */
 
-static const char *const LOG_LEVELS[] = {"error", "warning", "notice", "info", "debug", NULL};
 static const char *const LOG_TARGETS[] = {"file", "syslog", NULL};
-static const char *const LOG_FACILITIES[] = {"daemon", "user",   "local0", "local1",
-                                             "local2", "local3", "local4", "local5",
-                                             "local6", "local7", NULL};
 
 static const cfg_param CFG_ADMIN_USER_PARAMS[] = {
     REQUIRED("name", CFG_STRING, "User name for HTTP Basic authentication"),
@@ -66,7 +63,7 @@ const cfg_param CFG_GLOBAL_PARAMS[] = {
     {.name = "log_level",
      .type = CFG_ENUM,
      .def = "notice",
-     .choices = LOG_LEVELS,
+     .choices = LOG_LEVEL_NAMES,
      .help = "Least severe level that is logged"},
     {.name = "log_target",
      .type = CFG_ENUM,
@@ -76,7 +73,7 @@ const cfg_param CFG_GLOBAL_PARAMS[] = {
     {.name = "log_facility",
      .type = CFG_ENUM,
      .def = "daemon",
-     .choices = LOG_FACILITIES,
+     .choices = LOG_FACILITY_NAMES,
      .help = "Syslog facility, with log_target = \"syslog\""},
     OPTIONAL("admin_socket", CFG_STRING, "/run/ferry/ferryd.sock",
              "Unix socket of the admin API (HTTP + JSON) that ferryctl talks to; \"\": none"),

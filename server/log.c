@@ -17,8 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const LEVEL_NAMES[] = {"error", "warning", "notice", "info", "debug"};
+const char *const LOG_LEVEL_NAMES[] = {"error", "warning", "notice", "info", "debug", NULL};
 static const int PRIORITIES[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
+const char *const LOG_FACILITY_NAMES[] = {"daemon", "user",   "local0", "local1",
+                                          "local2", "local3", "local4", "local5",
+                                          "local6", "local7", NULL};
+static const int FACILITIES[] = {LOG_DAEMON, LOG_USER,   LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2,
+                                 LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7};
 
 static struct {
     pthread_mutex_t lock;
@@ -50,19 +55,20 @@ int log_open(const char *path, log_level level)
     return 0;
 }
 
-/* The syslog facility of a log_facility name (the config allows only these). */
+/* Index of name in a NULL-terminated list, or -1. */
+static int name_index(const char *const *names, const char *name)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* The syslog facility of a log_facility name (daemon for anything else). */
 static int facility(const char *name)
 {
-    static const struct {
-        const char *name;
-        int facility;
-    } F[] = {{"user", LOG_USER},     {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
-             {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
-             {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}};
-    for (size_t i = 0; i < sizeof(F) / sizeof(F[0]); i++)
-        if (strcmp(name, F[i].name) == 0)
-            return F[i].facility;
-    return LOG_DAEMON;
+    int i = name_index(LOG_FACILITY_NAMES, name);
+    return FACILITIES[i < 0 ? 0 : i];
 }
 
 void log_open_syslog(log_level level, const char *facility_name)
@@ -103,10 +109,7 @@ void log_close(void)
 
 int log_level_parse(const char *name)
 {
-    for (size_t i = 0; i < sizeof(LEVEL_NAMES) / sizeof(LEVEL_NAMES[0]); i++)
-        if (strcmp(name, LEVEL_NAMES[i]) == 0)
-            return (int)i;
-    return -1;
+    return name_index(LOG_LEVEL_NAMES, name);
 }
 
 bool log_enabled(log_level level)
@@ -123,7 +126,7 @@ static size_t put_prefix(char *line, size_t len, log_level level)
     gmtime_r(&tv.tv_sec, &tm);
     size_t n = strftime(line, len, "%Y-%m-%dT%H:%M:%S", &tm);
     return n + (size_t)snprintf(line + n, len - n, ".%03ldZ %-7s ", (long)(tv.tv_usec / 1000),
-                                LEVEL_NAMES[level]);
+                                LOG_LEVEL_NAMES[level]);
 }
 
 void log_msg(log_level level, const char *fmt, ...)

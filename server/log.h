@@ -16,6 +16,11 @@ typedef enum log_level {
     LOG_LVL_DEBUG,
 } log_level;
 
+/* The names of the levels (by log_level) and of the syslog facilities
+ * log_open_syslog knows, NULL-terminated: the configuration's choices. */
+extern const char *const LOG_LEVEL_NAMES[];
+extern const char *const LOG_FACILITY_NAMES[];
+
 /* path "-" is stderr. Returns 0 or -1 (errno set). */
 int log_open(const char *path, log_level level);
 /* Logs to syslog as "ferryd" from now on, with facility "daemon", "user" or

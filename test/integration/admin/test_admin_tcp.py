@@ -183,15 +183,19 @@ def raw_request(port, data):
         return got
 
 
+def padded_request(pad):
+    """GET /v1/servers with a header of pad bytes, and no credentials."""
+    return (b"GET /v1/servers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: "
+            + b"a" * pad + b"\r\n\r\n")
+
+
 def test_headers_are_bounded(tcp_ferry):
     """Headers are read before any authentication, so they have a bound (16 KiB)."""
     port = tcp_ferry.admin_port
-    big = b"GET /v1/servers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: " + b"a" * 100000 + b"\r\n\r\n"
-    answer = raw_request(port, big)
+    answer = raw_request(port, padded_request(100000))
     assert not answer.startswith(b"HTTP/1.1 401"), answer[:200]
     assert b"HTTP/1.1 400" in answer[:20] or answer == b"", answer[:200]
-    small = b"GET /v1/servers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: " + b"a" * 8000 + b"\r\n\r\n"
-    assert raw_request(port, small).startswith(b"HTTP/1.1 401")
+    assert raw_request(port, padded_request(8000)).startswith(b"HTTP/1.1 401")
     assert request(port, "/v1", basic(USER, PASSWORD))[0] == 200
 
 
@@ -215,15 +219,8 @@ def test_tls_with_another_ca(tls_ferry, tls_files):
 
 
 def test_plaintext_to_the_tls_port_fails(tls_ferry, tls_files):
-    with socket.create_connection((helpers.HOST, tls_ferry.admin_port), timeout=10) as s:
-        s.sendall(b"GET /v1/servers HTTP/1.1\r\nHost: x\r\nAuthorization: "
-                  + basic(USER, PASSWORD).encode() + b"\r\n\r\n")
-        got = b""
-        try:
-            while chunk := s.recv(4096):
-                got += chunk
-        except ConnectionResetError:
-            pass
+    got = raw_request(tls_ferry.admin_port, b"GET /v1/servers HTTP/1.1\r\nHost: x\r\n"
+                      b"Authorization: " + basic(USER, PASSWORD).encode() + b"\r\n\r\n")
     assert b"HTTP/1.1 200" not in got and b"s1" not in got
     assert tls_ferry.alive()
     ctx = ssl.create_default_context(cafile=tls_files["ca"])
